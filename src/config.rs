@@ -1,0 +1,268 @@
+//! Typed configuration: defaults, `OMS_*` / `DATABASE_URL` environment, CLI flags on top.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rand::RngCore;
+
+use crate::auth::AuthKeys;
+use crate::store::StoreOptions;
+
+#[derive(Debug, Parser)]
+#[command(name = "oms", version, about = "Order management server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations and serve the API (the default).
+    Serve,
+    /// Apply migrations and exit.
+    Migrate,
+    /// Print a bearer token for this configuration.
+    Token {
+        #[arg(long)]
+        client_id: String,
+        /// Space-separated scopes (orders:read orders:write); absent means both.
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JwtAlgorithm {
+    #[value(name = "HS256")]
+    Hs256,
+    #[value(name = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    Es256,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "OMS_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: SocketAddr,
+    /// sqlite://FILE (created if missing) or postgres://...
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://oms.db",
+        global = true
+    )]
+    pub database_url: String,
+    /// HS256 secret; generated and kept beside the SQLite file when absent.
+    #[arg(long, env = "OMS_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<String>,
+    #[arg(
+        long,
+        env = "OMS_JWT_ALGORITHM",
+        value_enum,
+        default_value = "HS256",
+        global = true
+    )]
+    pub jwt_algorithm: JwtAlgorithm,
+    /// PEM public key file, for RS256/ES256.
+    #[arg(long, env = "OMS_JWT_PUBLIC_KEY", global = true)]
+    pub jwt_public_key: Option<PathBuf>,
+    #[arg(long, env = "OMS_JWT_ISSUER", default_value = "oms", global = true)]
+    pub jwt_issuer: String,
+    /// When set, tokens must carry this `aud`.
+    #[arg(long, env = "OMS_JWT_AUDIENCE", global = true)]
+    pub jwt_audience: Option<String>,
+    #[arg(
+        long,
+        env = "OMS_DB_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    pub db_max_connections: u32,
+    /// Seconds to wait for a database connection before answering 503.
+    #[arg(
+        long,
+        env = "OMS_DB_ACQUIRE_TIMEOUT",
+        default_value_t = 3,
+        global = true
+    )]
+    pub db_acquire_timeout: u64,
+    #[arg(
+        long,
+        env = "OMS_LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    pub fn store_options(&self) -> StoreOptions {
+        StoreOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout.max(1)),
+        }
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// The file the generated secret lives in, beside the SQLite database.
+    pub fn secret_file(&self) -> Option<PathBuf> {
+        let path = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = path.split('?').next().unwrap_or(path);
+        if path.is_empty() || path.contains(":memory:") {
+            return None;
+        }
+        Some(PathBuf::from(format!("{path}.jwt-secret")))
+    }
+
+    /// The verification keys, generating the SQLite-side secret on first use.
+    pub fn auth_keys(&self) -> anyhow::Result<AuthKeys> {
+        let audience = self.jwt_audience.as_deref();
+        let algorithm = match self.jwt_algorithm {
+            JwtAlgorithm::Hs256 => None,
+            JwtAlgorithm::Rs256 => Some(jsonwebtoken::Algorithm::RS256),
+            JwtAlgorithm::Es256 => Some(jsonwebtoken::Algorithm::ES256),
+        };
+        if let Some(algorithm) = algorithm {
+            let path = self
+                .jwt_public_key
+                .as_ref()
+                .context("OMS_JWT_PUBLIC_KEY is required with RS256/ES256")?;
+            let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            return AuthKeys::public_key(algorithm, &pem, &self.jwt_issuer, audience);
+        }
+        let secret = match &self.jwt_secret {
+            Some(s) if s.len() >= 16 => s.clone(),
+            Some(_) => anyhow::bail!("OMS_JWT_SECRET must be at least 16 bytes"),
+            None => {
+                let file = self
+                    .secret_file()
+                    .context("OMS_JWT_SECRET is required unless the database is a SQLite file")?;
+                load_or_create_secret(&file)?
+            }
+        };
+        Ok(AuthKeys::hs256(
+            secret.as_bytes(),
+            &self.jwt_issuer,
+            audience,
+        ))
+    }
+
+    /// Printable form with the database password hidden.
+    pub fn redacted_database_url(&self) -> String {
+        match (self.database_url.find("://"), self.database_url.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => {
+                let creds = &self.database_url[scheme + 3..at];
+                match creds.split_once(':') {
+                    Some((user, _)) => format!(
+                        "{}{user}:***{}",
+                        &self.database_url[..scheme + 3],
+                        &self.database_url[at..]
+                    ),
+                    None => self.database_url.clone(),
+                }
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+}
+
+fn load_or_create_secret(file: &Path) -> anyhow::Result<String> {
+    if let Ok(existing) = std::fs::read_to_string(file) {
+        let s = existing.trim().to_string();
+        if !s.is_empty() {
+            return Ok(s);
+        }
+    }
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let secret = hex::encode(bytes);
+    write_private(file, &secret).with_context(|| format!("writing {}", file.display()))?;
+    tracing::info!(file = %file.display(), "generated a JWT secret");
+    Ok(secret)
+}
+
+#[cfg(unix)]
+fn write_private(file: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(file)?;
+    f.write_all(content.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(file: &Path, content: &str) -> std::io::Result<()> {
+    std::fs::write(file, content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(url: &str) -> Config {
+        Cli::parse_from(["oms", "--database-url", url]).config
+    }
+
+    #[test]
+    fn secret_sits_beside_the_sqlite_file() {
+        assert_eq!(
+            config("sqlite://data/oms.db?mode=rwc").secret_file(),
+            Some(PathBuf::from("data/oms.db.jwt-secret"))
+        );
+        assert_eq!(config("postgres://u:p@h/db").secret_file(), None);
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            config("postgres://user:hunter2@db:5432/oms").redacted_database_url(),
+            "postgres://user:***@db:5432/oms"
+        );
+    }
+
+    #[test]
+    fn generated_secret_is_private_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.db.jwt-secret");
+        let a = load_or_create_secret(&file).unwrap();
+        let b = load_or_create_secret(&file).unwrap();
+        assert_eq!(a, b);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

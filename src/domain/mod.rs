@@ -1,0 +1,12 @@
+//! The canonical order and the rules that make it valid, independent of either API dialect.
+
+pub mod date;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod search;
+pub mod status;
+pub mod validate;
+
+pub use order::Order;
+pub use status::Status;

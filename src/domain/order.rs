@@ -1,0 +1,744 @@
+//! The canonical order: a superset of both dialects.
+//!
+//! Field names follow the Fulfillment Orders object (its schema is the fuller of the two); fields
+//! that only the SendPro360 dialect knows are kept alongside and ignored by the Fulfillment
+//! adapter. The document is stored as JSON with exactly these names, so adding an optional field
+//! later needs no migration.
+//!
+//! | SendPro360 (`/ordermanagement`)            | canonical / Fulfillment                          |
+//! |--------------------------------------------|--------------------------------------------------|
+//! | `orderNumber`                              | `clientOrderId`                                  |
+//! | `items[].itemId` / `quantity`              | `orderLines[].sku` / `orderedQuantity`           |
+//! | `items[].unitPrice, description, hSTariffCode, hSTariffCodeCountry, originCountryCode, originStateProvince` | same names on `orderLines[]` |
+//! | `toAddress.addressLine1..3`                | `toAddress.addressLines[0..3]`                   |
+//! | `toAddress.name, company, phone, email, cityTown, stateProvince, postalCode, countryCode` | same |
+//! | `charges.currency` / `subTotal` / `gmv`    | `orderCharges.orderCurrency` / `totalItemAmount` / `totalOrderAmount` |
+//! | status words (see `status` module)         | stored lifecycle status                          |
+//! | `tagIds`, create/update dates, soft delete | same                                             |
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use super::date::{IsoDate, utc_millis};
+use super::money;
+use super::status::Status;
+use super::validate::{FieldError, Problems};
+
+pub const MAX_LINES: usize = 1000;
+
+/// Which API created an order; decides the id format and nothing else.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Surface {
+    Fulfillment,
+    Sendpro,
+}
+
+/// A stored order: what the client gave (`content`) plus what the server keeps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub order_id: String,
+    pub client_id: String,
+    pub status: Status,
+    /// The open status an ONHOLD order returns to when released.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_before_hold: Option<Status>,
+    #[serde(default)]
+    pub hold_reason: Vec<String>,
+    #[serde(with = "utc_millis")]
+    pub pb_create_date: DateTime<Utc>,
+    #[serde(with = "utc_millis")]
+    pub pb_update_date: DateTime<Utc>,
+    pub version: i64,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub created_by: String,
+    pub source: Surface,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_utc")]
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub content: OrderContent,
+}
+
+impl Order {
+    pub fn is_on_hold(&self) -> bool {
+        self.status == Status::OnHold
+    }
+}
+
+/// Everything a client supplies. Replaced whole by a Fulfillment PUT, merged by a SendPro PATCH.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderContent {
+    pub client_order_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_order_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub references: Vec<Reference>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sales_channel: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_shipping_details: Option<ShippingDetails>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actual_shipping_details: Option<ShippingDetails>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_type: Option<OrderType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_date: Option<IsoDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_date: Option<IsoDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_node: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_on_date: Option<IsoDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fulfillment_release_date: Option<IsoDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promised_delivery_date: Option<IsoDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_handling: Option<OrderHandling>,
+    #[serde(default)]
+    pub order_lines: Vec<OrderLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_charges: Option<OrderCharges>,
+    #[serde(default)]
+    pub to_address: Address,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_gift: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gift_message_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_added_services: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_details: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customs_info: Option<CustomsInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internal_notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drop_ship_info: Option<DropShipInfo>,
+    /// Fields only the SendPro360 dialect has; kept intact, never shown by the Fulfillment API.
+    #[serde(default, skip_serializing_if = "SendproExtras::is_empty")]
+    pub sendpro: SendproExtras,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendproExtras {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_address: Option<Address>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_info: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_message: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_reference: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_preferences: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_addresses: Option<Vec<Value>>,
+    /// `charges.billingStatus`, `totalPaid`, `paymentType`: SendPro360-only financials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charges_extra: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_create_date: Option<IsoDate>,
+}
+
+impl SendproExtras {
+    pub fn is_empty(&self) -> bool {
+        *self == SendproExtras::default()
+    }
+
+    /// The SendPro360 `customerInfo.customerId`, which search can filter on.
+    pub fn customer_id(&self) -> Option<&str> {
+        self.customer_info.as_ref()?.get("customerId")?.as_str()
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Reference {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub values: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShippingDetails {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum OrderType {
+    #[serde(rename = "eCom")]
+    ECom,
+    Retail,
+}
+
+impl<'de> Deserialize<'de> for OrderType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.to_ascii_lowercase().as_str() {
+            "ecom" => Ok(OrderType::ECom),
+            "retail" => Ok(OrderType::Retail),
+            _ => Err(serde::de::Error::custom(format!(
+                "unknown orderType '{text}', expected one of eCom, Retail"
+            ))),
+        }
+    }
+}
+
+impl OrderType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderType::ECom => "eCom",
+            OrderType::Retail => "Retail",
+        }
+    }
+}
+
+/// `X` normal (default), `R` rush, `E` emergency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum OrderHandling {
+    X,
+    R,
+    E,
+}
+
+impl<'de> Deserialize<'de> for OrderHandling {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.to_ascii_uppercase().as_str() {
+            "X" => Ok(OrderHandling::X),
+            "R" => Ok(OrderHandling::R),
+            "E" => Ok(OrderHandling::E),
+            _ => Err(serde::de::Error::custom(format!(
+                "unknown orderHandling '{text}', expected one of X, R, E"
+            ))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_country_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin_state_province: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Decimal>,
+    #[serde(
+        default,
+        rename = "hSTariffCode",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hs_tariff_code: Option<String>,
+    #[serde(
+        default,
+        rename = "hSTariffCodeCountry",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub hs_tariff_code_country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordered_quantity: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_total: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_details: Option<Value>,
+    /// SendPro360-only item fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_product_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_weight: Option<Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Price {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub percentage: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderCharges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_currency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_item_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_duty_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duty_details: Option<Vec<Price>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_tax_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tax_details: Option<Vec<Price>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_discount_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_details: Option<Vec<Price>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cash_on_delivery_amount: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_charge_details: Option<Vec<Price>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_order_amount: Option<Decimal>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Address {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub address_lines: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city_town: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_province: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "string_or_number"
+    )]
+    pub postal_code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country_code: Option<String>,
+    /// SendPro360 `residential` flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residential: Option<bool>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomsInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customs_declared_value: Option<Decimal>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importer_customs_reference: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub importer_customs_reference_type: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DropShipInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "string_or_number"
+    )]
+    pub postal_code: Option<String>,
+}
+
+/// Postal codes arrive as numbers in the documents' own samples (`"postalCode": 36830`); they are
+/// kept as the digits sent, as a string.
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        Some(other) => Err(serde::de::Error::custom(format!(
+            "expected a string or number, got {other}"
+        ))),
+    }
+}
+
+mod opt_utc {
+    use super::utc_millis;
+    use chrono::{DateTime, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => utc_millis::serialize(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(text) => DateTime::parse_from_rfc3339(&text)
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+impl OrderContent {
+    /// Every documented limit, enum and required field; all problems at once.
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut p = Problems::default();
+        p.required_text("clientOrderId", Some(&self.client_order_id), 50);
+        p.max_len("customerOrderId", self.customer_order_id.as_deref(), 50);
+        p.max_len("brand", self.brand.as_deref(), 50);
+        for (i, r) in self.references.iter().enumerate() {
+            p.required_text(&format!("references[{i}].name"), r.name.as_deref(), 50);
+            p.max_len(&format!("references[{i}].values"), r.values.as_deref(), 255);
+        }
+        for (name, details) in [
+            ("inputShippingDetails", &self.input_shipping_details),
+            ("actualShippingDetails", &self.actual_shipping_details),
+        ] {
+            if let Some(s) = details {
+                s.validate(name, &mut p);
+            }
+        }
+        p.max_len("fromNode", self.from_node.as_deref(), 50);
+        if self.order_lines.is_empty() {
+            p.add("orderLines", "at least one order line is required");
+        }
+        if self.order_lines.len() > MAX_LINES {
+            p.add(
+                "orderLines",
+                format!("at most {MAX_LINES} order lines are allowed"),
+            );
+        }
+        for (i, line) in self.order_lines.iter().enumerate() {
+            line.validate(&format!("orderLines[{i}]"), &mut p);
+        }
+        if let Some(c) = &self.order_charges {
+            c.validate(&mut p);
+        }
+        self.to_address.validate("toAddress", true, &mut p);
+        if let Some(a) = &self.billing_address {
+            a.validate("billingAddress", false, &mut p);
+        }
+        if let Some(a) = &self.sendpro.from_address {
+            a.validate("fromAddress", true, &mut p);
+        }
+        p.max_len("giftMessageText", self.gift_message_text.as_deref(), 1024);
+        p.max_len("internalNotes", self.internal_notes.as_deref(), 255);
+        if let Some(c) = &self.customs_info {
+            p.amount(
+                "customsInfo.customsDeclaredValue",
+                c.customs_declared_value.as_ref(),
+            );
+            p.max_len(
+                "customsInfo.importerCustomsReference",
+                c.importer_customs_reference.as_deref(),
+                100,
+            );
+            p.max_len(
+                "customsInfo.importerCustomsReferenceType",
+                c.importer_customs_reference_type.as_deref(),
+                50,
+            );
+        }
+        if let Some(d) = &self.drop_ship_info {
+            p.max_len("dropShipInfo.companyName", d.company_name.as_deref(), 50);
+            p.max_len("dropShipInfo.address", d.address.as_deref(), 100);
+            p.max_len("dropShipInfo.city", d.city.as_deref(), 50);
+            p.max_len("dropShipInfo.state", d.state.as_deref(), 50);
+            p.max_len("dropShipInfo.postalCode", d.postal_code.as_deref(), 20);
+        }
+        p.into_result()
+    }
+
+    /// Fills what the documents say the server derives: missing line totals, and missing order
+    /// totals when every line is priced. Amounts the client sent are kept as sent.
+    pub fn fill_totals(&mut self) {
+        for line in &mut self.order_lines {
+            if line.line_total.is_none() {
+                if let (Some(price), Some(qty)) = (line.unit_price, line.ordered_quantity) {
+                    line.line_total = Some(money::line_total(price, qty));
+                }
+            }
+        }
+        let items_sum: Option<Decimal> = self
+            .order_lines
+            .iter()
+            .map(|l| l.line_total)
+            .sum::<Option<Decimal>>();
+        if let Some(c) = &mut self.order_charges {
+            if c.total_item_amount.is_none() {
+                c.total_item_amount = items_sum;
+            }
+            if c.total_order_amount.is_none() {
+                c.total_order_amount = c.computed_order_total();
+            }
+        }
+    }
+
+    pub fn country_code(&self) -> Option<&str> {
+        self.to_address.country_code.as_deref()
+    }
+}
+
+impl ShippingDetails {
+    fn validate(&self, at: &str, p: &mut Problems) {
+        p.max_len(&format!("{at}.carrier"), self.carrier.as_deref(), 50);
+        p.max_len(&format!("{at}.serviceId"), self.service_id.as_deref(), 50);
+        p.max_len(
+            &format!("{at}.serviceName"),
+            self.service_name.as_deref(),
+            64,
+        );
+        p.max_len(
+            &format!("{at}.trackingNumber"),
+            self.tracking_number.as_deref(),
+            50,
+        );
+    }
+}
+
+impl OrderLine {
+    fn validate(&self, at: &str, p: &mut Problems) {
+        p.required_text(&format!("{at}.sku"), self.sku.as_deref(), 60);
+        p.max_len(
+            &format!("{at}.description"),
+            self.description.as_deref(),
+            255,
+        );
+        p.exact_len_alpha(
+            &format!("{at}.originCountryCode"),
+            self.origin_country_code.as_deref(),
+            2,
+        );
+        p.max_len(
+            &format!("{at}.originStateProvince"),
+            self.origin_state_province.as_deref(),
+            50,
+        );
+        p.amount(&format!("{at}.unitPrice"), self.unit_price.as_ref());
+        p.amount(&format!("{at}.lineTotal"), self.line_total.as_ref());
+        p.max_len(
+            &format!("{at}.hSTariffCode"),
+            self.hs_tariff_code.as_deref(),
+            14,
+        );
+        p.exact_len_alpha(
+            &format!("{at}.hSTariffCodeCountry"),
+            self.hs_tariff_code_country.as_deref(),
+            2,
+        );
+        p.max_len(
+            &format!("{at}.inventoryType"),
+            self.inventory_type.as_deref(),
+            50,
+        );
+        p.max_len(
+            &format!("{at}.customProductId"),
+            self.custom_product_id.as_deref(),
+            50,
+        );
+        match self.ordered_quantity {
+            None => p.add(format!("{at}.orderedQuantity"), "is required"),
+            Some(q) if q < 1 => p.add(format!("{at}.orderedQuantity"), "must be at least 1"),
+            Some(q) if q > 1_000_000 => {
+                p.add(format!("{at}.orderedQuantity"), "must be at most 1000000")
+            }
+            Some(_) => {}
+        }
+        if let Some(id) = self.line_id {
+            if id < 0 {
+                p.add(format!("{at}.lineId"), "must not be negative");
+            }
+        }
+    }
+}
+
+impl OrderCharges {
+    fn validate(&self, p: &mut Problems) {
+        if let Some(c) = &self.order_currency {
+            if c.len() != 3 || !c.chars().all(|ch| ch.is_ascii_uppercase()) {
+                p.add(
+                    "orderCharges.orderCurrency",
+                    "must be an ISO 4217 code of 3 upper-case letters",
+                );
+            }
+        }
+        for (name, v) in [
+            ("shippingAmount", &self.shipping_amount),
+            ("totalItemAmount", &self.total_item_amount),
+            ("totalDutyAmount", &self.total_duty_amount),
+            ("totalTaxAmount", &self.total_tax_amount),
+            ("totalDiscountAmount", &self.total_discount_amount),
+            ("cashOnDeliveryAmount", &self.cash_on_delivery_amount),
+            ("totalOrderAmount", &self.total_order_amount),
+        ] {
+            p.amount(&format!("orderCharges.{name}"), v.as_ref());
+        }
+        for (name, list) in [
+            ("dutyDetails", &self.duty_details),
+            ("taxDetails", &self.tax_details),
+            ("discountDetails", &self.discount_details),
+            ("otherChargeDetails", &self.other_charge_details),
+        ] {
+            for (i, price) in list.iter().flatten().enumerate() {
+                let at = format!("orderCharges.{name}[{i}]");
+                p.max_len(&format!("{at}.name"), price.name.as_deref(), 50);
+                p.amount(&format!("{at}.fee"), price.fee.as_ref());
+                p.amount(&format!("{at}.percentage"), price.percentage.as_ref());
+                p.max_len(&format!("{at}.currency"), price.currency.as_deref(), 3);
+            }
+        }
+    }
+
+    /// items + shipping + tax + duty − discount, when the item total is known.
+    fn computed_order_total(&self) -> Option<Decimal> {
+        let zero = Decimal::ZERO;
+        let total = self.total_item_amount?
+            + self.shipping_amount.unwrap_or(zero)
+            + self.total_tax_amount.unwrap_or(zero)
+            + self.total_duty_amount.unwrap_or(zero)
+            - self.total_discount_amount.unwrap_or(zero);
+        Some(total.max(zero))
+    }
+}
+
+impl Address {
+    fn validate(&self, at: &str, required: bool, p: &mut Problems) {
+        if required && self.address_lines.iter().all(|l| l.trim().is_empty()) {
+            p.add(
+                format!("{at}.addressLines"),
+                "at least one address line is required",
+            );
+        }
+        if self.address_lines.len() > 3 {
+            p.add(
+                format!("{at}.addressLines"),
+                "at most 3 address lines are allowed",
+            );
+        }
+        for (i, line) in self.address_lines.iter().enumerate() {
+            p.max_len(&format!("{at}.addressLines[{i}]"), Some(line), 100);
+        }
+        p.max_len(&format!("{at}.name"), self.name.as_deref(), 100);
+        p.max_len(&format!("{at}.company"), self.company.as_deref(), 50);
+        p.max_len(&format!("{at}.phone"), self.phone.as_deref(), 25);
+        p.max_len(&format!("{at}.email"), self.email.as_deref(), 70);
+        p.max_len(&format!("{at}.cityTown"), self.city_town.as_deref(), 50);
+        p.max_len(
+            &format!("{at}.stateProvince"),
+            self.state_province.as_deref(),
+            50,
+        );
+        p.max_len(&format!("{at}.postalCode"), self.postal_code.as_deref(), 20);
+        p.exact_len_alpha(
+            &format!("{at}.countryCode"),
+            self.country_code.as_deref(),
+            2,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal() -> OrderContent {
+        OrderContent {
+            client_order_id: "A-1".into(),
+            order_lines: vec![OrderLine {
+                sku: Some("SKU".into()),
+                ordered_quantity: Some(2),
+                unit_price: Some("2.5".parse().unwrap()),
+                ..Default::default()
+            }],
+            to_address: Address {
+                address_lines: vec!["1 Main St".into()],
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_minimal_order_is_valid() {
+        assert_eq!(minimal().validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_field() {
+        let mut o = minimal();
+        o.client_order_id = "x".repeat(51);
+        o.brand = Some("b".repeat(51));
+        o.order_lines[0].ordered_quantity = Some(-1);
+        o.to_address.country_code = Some("USA".into());
+        let fields: Vec<String> = o
+            .validate()
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "clientOrderId",
+                "brand",
+                "orderLines[0].orderedQuantity",
+                "toAddress.countryCode"
+            ]
+        );
+    }
+
+    #[test]
+    fn totals_are_derived_only_where_missing() {
+        let mut o = minimal();
+        o.order_charges = Some(OrderCharges {
+            shipping_amount: Some("10".parse().unwrap()),
+            ..Default::default()
+        });
+        o.fill_totals();
+        assert_eq!(o.order_lines[0].line_total, Some("5.0".parse().unwrap()));
+        let c = o.order_charges.unwrap();
+        assert_eq!(c.total_item_amount, Some("5".parse().unwrap()));
+        assert_eq!(c.total_order_amount, Some("15".parse().unwrap()));
+
+        let mut kept = minimal();
+        kept.order_lines[0].line_total = Some("50".parse().unwrap());
+        kept.fill_totals();
+        assert_eq!(kept.order_lines[0].line_total, Some("50".parse().unwrap()));
+    }
+}

@@ -1,0 +1,68 @@
+//! Collecting every problem of a request at once, each tied to the field it concerns.
+
+use rust_decimal::Decimal;
+
+use super::money::amount_problem;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// Path of the field in the canonical (Fulfillment) spelling, e.g. `orderLines[0].sku`.
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn max_len(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if let Some(v) = value {
+            let n = v.chars().count();
+            if n > max {
+                self.add(field, format!("must be at most {max} characters (got {n})"));
+            }
+        }
+    }
+
+    /// Required strings must be present and not blank.
+    pub fn required_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        match value {
+            None => self.add(field, "is required"),
+            Some(v) if v.trim().is_empty() => self.add(field, "must not be blank"),
+            Some(_) => self.max_len(field, value, max),
+        }
+    }
+
+    pub fn amount(&mut self, field: &str, value: Option<&Decimal>) {
+        if let Some(problem) = value.and_then(amount_problem) {
+            self.add(field, problem);
+        }
+    }
+
+    pub fn exact_len_alpha(&mut self, field: &str, value: Option<&str>, len: usize) {
+        if let Some(v) = value {
+            if v.len() != len || !v.chars().all(|c| c.is_ascii_alphabetic()) {
+                self.add(field, format!("must be {len} letters (ISO code)"));
+            }
+        }
+    }
+
+    pub fn into_result(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

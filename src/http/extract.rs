@@ -1,0 +1,165 @@
+//! Extractors whose rejections are `ApiError`, so every bad input gets the documented body.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{ApiError, code};
+use crate::service::IdempotencyKey;
+
+pub const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+pub const TRANSACTION_ID: &str = "x-pb-transactionid";
+
+/// A JSON body: `Content-Type` must be JSON (or absent), the text must parse, and it must fit
+/// `T`; the parsed document is kept for idempotency fingerprints.
+pub struct JsonBody<T> {
+    pub value: T,
+    pub document: Value,
+}
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+            let mime = ct.split(';').next().unwrap_or("").trim();
+            if !(mime == "application/json"
+                || mime.starts_with("application/") && mime.ends_with("+json"))
+            {
+                return Err(ApiError::UnsupportedMediaType(format!(
+                    "Content-Type must be application/json, got '{mime}'"
+                )));
+            }
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        let document = parse_document(&bytes)?;
+        let value = from_document(&document)?;
+        Ok(JsonBody { value, document })
+    }
+}
+
+fn parse_document(bytes: &[u8]) -> Result<Value, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::BadRequest {
+            code: code::INVALID_JSON,
+            message: "a JSON request body is required".into(),
+        });
+    }
+    let document: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+        code: code::INVALID_JSON,
+        message: format!("malformed JSON: {e}"),
+    })?;
+    if contains_nul(&document) {
+        // Neither backend can store U+0000 in text; refuse it rather than fail on write.
+        return Err(ApiError::BadRequest {
+            code: code::INVALID_JSON,
+            message: "strings must not contain the NUL character (\\u0000)".into(),
+        });
+    }
+    Ok(document)
+}
+
+fn contains_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(contains_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
+}
+
+/// Deserializes with the path of the offending field in the error.
+pub fn from_document<T: DeserializeOwned>(document: &Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(document).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.inner().to_string();
+        let field = unknown_field(&inner)
+            .map(|name| join_path(&path, name))
+            .unwrap_or_else(|| {
+                if path == "." {
+                    "body".into()
+                } else {
+                    path.clone()
+                }
+            });
+        let message = match unknown_field(&inner) {
+            Some(name) => format!("is not a known field ('{name}')"),
+            None => inner
+                .split(", expected one of")
+                .next()
+                .unwrap_or(&inner)
+                .to_string(),
+        };
+        ApiError::field(field, message)
+    })
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    let rest = message.strip_prefix("unknown field `")?;
+    rest.split('`').next()
+}
+
+fn join_path(parent: &str, name: &str) -> String {
+    if parent == "." || parent.is_empty() {
+        name.to_string()
+    } else {
+        format!("{parent}.{name}")
+    }
+}
+
+/// Query string parsed into `T`, with `ApiError` rejections naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for QueryParams<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(QueryParams)
+            .map_err(|e| {
+                let inner = e.inner().to_string();
+                let field = unknown_field(&inner).unwrap_or("query").to_string();
+                ApiError::field(field, format!("invalid query parameter: {inner}"))
+            })
+    }
+}
+
+/// The required `X-PB-TransactionId` header of the Fulfillment API.
+pub struct TransactionId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for TransactionId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(TRANSACTION_ID)
+            .ok_or_else(|| ApiError::field("X-PB-TransactionId", "header is required"))?
+            .to_str()
+            .unwrap_or("");
+        crate::service::validate_key(value, 25)?;
+        Ok(TransactionId(value.to_string()))
+    }
+}
+
+impl TransactionId {
+    pub fn idempotency(&self, surface: &str, body: &Value) -> Result<IdempotencyKey, ApiError> {
+        IdempotencyKey::new(&self.0, 25, surface, body)
+    }
+}

@@ -1,0 +1,558 @@
+//! The Fulfillment Orders dialect (seeds 001–004) and its mapping to the canonical order.
+//!
+//! The canonical order already uses this dialect's names, so the mapping is mostly direct:
+//! `shippingDetails` is an input alias of `inputShippingDetails` and is returned under both names;
+//! RESPONSE ONLY fields sent by a client are accepted and ignored; SendPro360-only fields are
+//! neither accepted at the top level nor shown.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::auth::Caller;
+use crate::domain::date::{IsoDate, format_utc, parse_search_bound};
+use crate::domain::order::{
+    Address, CustomsInfo, DropShipInfo, OrderCharges, OrderContent, OrderHandling, OrderLine,
+    OrderType, Reference, ShippingDetails,
+};
+use crate::domain::search::{
+    DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, Page, SearchQuery, SortKey,
+};
+use crate::domain::validate::Problems;
+use crate::domain::{Order, Status};
+use crate::error::{ApiError, ApiResult};
+
+/// The Orders object as a client sends it (create and full replace).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrderIn {
+    client_id: Option<String>,
+    client_order_id: Option<String>,
+    customer_order_id: Option<String>,
+    brand: Option<String>,
+    references: Option<Vec<Reference>>,
+    sales_channel: Option<Value>,
+    input_shipping_details: Option<ShippingDetails>,
+    shipping_details: Option<ShippingDetails>,
+    order_type: Option<OrderType>,
+    create_date: Option<IsoDate>,
+    update_date: Option<IsoDate>,
+    from_node: Option<String>,
+    ship_on_date: Option<IsoDate>,
+    fulfillment_release_date: Option<IsoDate>,
+    promised_delivery_date: Option<IsoDate>,
+    order_handling: Option<OrderHandling>,
+    order_lines: Option<Vec<OrderLine>>,
+    order_charges: Option<OrderCharges>,
+    to_address: Option<Address>,
+    billing_address: Option<Address>,
+    is_gift: Option<bool>,
+    gift_message_text: Option<String>,
+    value_added_services: Option<Vec<Value>>,
+    payment_details: Option<Vec<Value>>,
+    customs_info: Option<CustomsInfo>,
+    internal_notes: Option<String>,
+    drop_ship_info: Option<DropShipInfo>,
+    // RESPONSE ONLY: accepted so a client can send back what it read, and ignored.
+    #[serde(rename = "orderId")]
+    _order_id: Option<Value>,
+    #[serde(rename = "pbCreateDate")]
+    _pb_create_date: Option<Value>,
+    #[serde(rename = "pbUpdateDate")]
+    _pb_update_date: Option<Value>,
+    #[serde(rename = "status")]
+    _status: Option<Value>,
+    #[serde(rename = "isOnHold")]
+    _is_on_hold: Option<Value>,
+    #[serde(rename = "holdReason")]
+    _hold_reason: Option<Value>,
+    #[serde(rename = "actualShippingDetails")]
+    _actual_shipping_details: Option<Value>,
+}
+
+impl OrderIn {
+    /// Checks this dialect's required fields and tenancy, then maps to the canonical content.
+    pub fn into_content(self, caller: &Caller) -> ApiResult<OrderContent> {
+        let mut p = Problems::default();
+        match self.client_id.as_deref() {
+            None => p.add("clientId", "is required"),
+            Some(id) => caller.require_same_client(id)?,
+        }
+        if self.client_order_id.is_none() {
+            p.add("clientOrderId", "is required");
+        }
+        let shipping = match (self.input_shipping_details, self.shipping_details) {
+            (Some(a), Some(b)) if a != b => {
+                p.add(
+                    "shippingDetails",
+                    "differs from inputShippingDetails; send one of them",
+                );
+                Some(a)
+            }
+            (a, b) => a.or(b),
+        };
+        match &shipping {
+            None => p.add("inputShippingDetails", "is required"),
+            Some(s) => {
+                if s.carrier.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                    p.add("inputShippingDetails.carrier", "is required");
+                }
+                if s.service_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                    p.add("inputShippingDetails.serviceId", "is required");
+                }
+            }
+        }
+        if self.create_date.is_none() {
+            p.add("createDate", "is required");
+        }
+        if self.order_lines.is_none() {
+            p.add("orderLines", "is required");
+        }
+        if self.to_address.is_none() {
+            p.add("toAddress", "is required");
+        }
+        let content = OrderContent {
+            client_order_id: self.client_order_id.unwrap_or_default(),
+            customer_order_id: self.customer_order_id,
+            brand: self.brand,
+            references: self.references.unwrap_or_default(),
+            sales_channel: self.sales_channel,
+            input_shipping_details: shipping,
+            actual_shipping_details: None,
+            order_type: self.order_type,
+            create_date: self.create_date,
+            update_date: self.update_date,
+            from_node: self.from_node,
+            ship_on_date: self.ship_on_date,
+            fulfillment_release_date: self.fulfillment_release_date,
+            promised_delivery_date: self.promised_delivery_date,
+            order_handling: self.order_handling,
+            order_lines: self.order_lines.unwrap_or_default(),
+            order_charges: self.order_charges,
+            to_address: self.to_address.unwrap_or_default(),
+            billing_address: self.billing_address,
+            is_gift: self.is_gift,
+            gift_message_text: self.gift_message_text,
+            value_added_services: self.value_added_services,
+            payment_details: self.payment_details,
+            customs_info: self.customs_info,
+            internal_notes: self.internal_notes,
+            drop_ship_info: self.drop_ship_info,
+            sendpro: Default::default(),
+        };
+        if p.is_empty() {
+            Ok(content)
+        } else {
+            // Report the dialect's missing fields together with the canonical problems.
+            let mut all = p.into_result().unwrap_err();
+            if let Err(more) = content.validate() {
+                let fresh: Vec<_> = more
+                    .into_iter()
+                    .filter(|m| !all.iter().any(|a| m.field.starts_with(&a.field)))
+                    .collect();
+                all.extend(fresh);
+            }
+            Err(ApiError::Validation(all))
+        }
+    }
+}
+
+/// The Orders object as the API returns it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderOut<'a> {
+    client_id: &'a str,
+    client_order_id: &'a str,
+    order_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_order_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brand: Option<&'a str>,
+    references: &'a [Reference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sales_channel: Option<&'a Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_shipping_details: Option<&'a ShippingDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shipping_details: Option<&'a ShippingDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actual_shipping_details: Option<&'a ShippingDetails>,
+    order_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create_date: Option<&'a IsoDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_date: Option<&'a IsoDate>,
+    pb_create_date: String,
+    pb_update_date: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_node: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ship_on_date: Option<&'a IsoDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fulfillment_release_date: Option<&'a IsoDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    promised_delivery_date: Option<&'a IsoDate>,
+    order_handling: OrderHandling,
+    order_lines: Vec<OrderLine>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_charges: Option<&'a OrderCharges>,
+    to_address: Address,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    billing_address: Option<Address>,
+    is_gift: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gift_message_text: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value_added_services: Option<&'a [Value]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_details: Option<&'a [Value]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customs_info: Option<&'a CustomsInfo>,
+    status: Status,
+    is_on_hold: bool,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    hold_reason: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    internal_notes: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    drop_ship_info: Option<&'a DropShipInfo>,
+}
+
+impl<'a> OrderOut<'a> {
+    pub fn of(order: &'a Order) -> OrderOut<'a> {
+        let c = &order.content;
+        OrderOut {
+            client_id: &order.client_id,
+            client_order_id: &c.client_order_id,
+            order_id: &order.order_id,
+            customer_order_id: c.customer_order_id.as_deref(),
+            brand: c.brand.as_deref(),
+            references: &c.references,
+            sales_channel: c.sales_channel.as_ref(),
+            input_shipping_details: c.input_shipping_details.as_ref(),
+            shipping_details: c.input_shipping_details.as_ref(),
+            actual_shipping_details: c.actual_shipping_details.as_ref(),
+            order_type: c.order_type.unwrap_or(OrderType::ECom).as_str(),
+            create_date: c.create_date.as_ref(),
+            update_date: c.update_date.as_ref(),
+            pb_create_date: format_utc(&order.pb_create_date),
+            pb_update_date: format_utc(&order.pb_update_date),
+            from_node: c.from_node.as_deref(),
+            ship_on_date: c.ship_on_date.as_ref(),
+            fulfillment_release_date: c.fulfillment_release_date.as_ref(),
+            promised_delivery_date: c.promised_delivery_date.as_ref(),
+            order_handling: c.order_handling.unwrap_or(OrderHandling::X),
+            order_lines: c.order_lines.iter().map(line_view).collect(),
+            order_charges: c.order_charges.as_ref(),
+            to_address: address_view(&c.to_address),
+            billing_address: c.billing_address.as_ref().map(address_view),
+            is_gift: c.is_gift.unwrap_or(false),
+            gift_message_text: c.gift_message_text.as_deref(),
+            value_added_services: c.value_added_services.as_deref(),
+            payment_details: c.payment_details.as_deref(),
+            customs_info: c.customs_info.as_ref(),
+            status: visible_status(order),
+            is_on_hold: order.is_on_hold(),
+            hold_reason: &order.hold_reason,
+            internal_notes: c.internal_notes.as_deref(),
+            drop_ship_info: c.drop_ship_info.as_ref(),
+        }
+    }
+}
+
+fn visible_status(order: &Order) -> Status {
+    order.status
+}
+
+/// Lines without the SendPro360-only attributes.
+fn line_view(line: &OrderLine) -> OrderLine {
+    OrderLine {
+        custom_product_id: None,
+        unit_weight: None,
+        ..line.clone()
+    }
+}
+
+fn address_view(address: &Address) -> Address {
+    Address {
+        residential: None,
+        ..address.clone()
+    }
+}
+
+/// The subset returned by `/orders/status/search` (seed 002).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderStatusOut<'a> {
+    client_id: &'a str,
+    order_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_order_id: Option<&'a str>,
+    client_order_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    brand: Option<&'a str>,
+    status: Status,
+    is_on_hold: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    create_date: Option<&'a IsoDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update_date: Option<&'a IsoDate>,
+    pb_create_date: String,
+    pb_update_date: String,
+}
+
+impl<'a> OrderStatusOut<'a> {
+    pub fn of(order: &'a Order) -> OrderStatusOut<'a> {
+        let c = &order.content;
+        OrderStatusOut {
+            client_id: &order.client_id,
+            order_id: &order.order_id,
+            customer_order_id: c.customer_order_id.as_deref(),
+            client_order_id: &c.client_order_id,
+            brand: c.brand.as_deref(),
+            status: visible_status(order),
+            is_on_hold: order.is_on_hold(),
+            create_date: c.create_date.as_ref(),
+            update_date: c.update_date.as_ref(),
+            pb_create_date: format_utc(&order.pb_create_date),
+            pb_update_date: format_utc(&order.pb_update_date),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ViewQuery {
+    pub client_id: Option<String>,
+    pub brand: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    page: Option<String>,
+    size: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchIn {
+    client_id: Option<String>,
+    #[serde(default)]
+    sort: Vec<String>,
+    #[serde(default)]
+    search_fields: Vec<SearchField>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchField {
+    name: String,
+    values: Vec<Value>,
+}
+
+impl SearchIn {
+    pub fn into_query(self, caller: &Caller, paging: PageQuery) -> ApiResult<SearchQuery> {
+        match self.client_id.as_deref() {
+            None => return Err(ApiError::field("clientId", "is required")),
+            Some(id) => caller.require_same_client(id)?,
+        }
+        let mut p = Problems::default();
+        let page = parse_bounded(&mut p, "page", paging.page.as_deref(), 1, 1, u32::MAX);
+        let size = parse_bounded(
+            &mut p,
+            "size",
+            paging.size.as_deref(),
+            DEFAULT_PAGE_SIZE,
+            1,
+            MAX_PAGE_SIZE,
+        );
+        let mut sort = Vec::new();
+        for (i, s) in self.sort.iter().enumerate() {
+            match SortKey::parse(s) {
+                Some(k) => sort.push(k),
+                None => p.add(
+                    format!("sort[{i}]"),
+                    format!(
+                        "'{s}' is not <property>-asc|desc with property one of createDate, \
+                         updateDate, pbCreateDate, pbUpdateDate"
+                    ),
+                ),
+            }
+        }
+        if sort.is_empty() {
+            sort.push(SortKey {
+                field: DateField::PbCreateDate,
+                descending: true,
+            });
+        }
+        let mut filters = Vec::new();
+        for (i, f) in self.search_fields.iter().enumerate() {
+            let at = format!("searchFields[{i}]");
+            if let Some(filter) = parse_filter(&mut p, &at, f) {
+                filters.push(filter);
+            }
+        }
+        p.into_result().map_err(ApiError::Validation)?;
+        Ok(SearchQuery {
+            filters,
+            sort,
+            page: page - 1,
+            size,
+        })
+    }
+}
+
+fn parse_bounded(
+    p: &mut Problems,
+    name: &str,
+    raw: Option<&str>,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> u32 {
+    match raw {
+        None => default,
+        Some(text) => match text.trim().parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => n,
+            _ => {
+                p.add(name, format!("must be a whole number from {min} to {max}"));
+                default
+            }
+        },
+    }
+}
+
+fn value_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn parse_filter(p: &mut Problems, at: &str, f: &SearchField) -> Option<Filter> {
+    let mut texts = Vec::with_capacity(f.values.len());
+    for (j, v) in f.values.iter().enumerate() {
+        match value_text(v) {
+            Some(t) => texts.push(t),
+            None => p.add(format!("{at}.values[{j}]"), "must be a string"),
+        }
+    }
+    if f.values.is_empty() {
+        p.add(format!("{at}.values"), "must list at least one value");
+        return None;
+    }
+    let lower = || texts.iter().map(|t| t.to_lowercase()).collect::<Vec<_>>();
+    let name = f.name.to_ascii_lowercase();
+    if let Some(field) = DateField::parse(&name) {
+        return date_filter(p, at, field, &texts);
+    }
+    match name.as_str() {
+        "orders" => Some(Filter::OrderIdOrClientOrderId(texts)),
+        "orderid" => Some(Filter::OrderId(texts)),
+        "clientorderid" => Some(Filter::ClientOrderId(lower())),
+        "brand" => Some(Filter::Brand(lower())),
+        "ordertype" => {
+            for (j, t) in texts.iter().enumerate() {
+                if !matches!(t.to_lowercase().as_str(), "ecom" | "retail") {
+                    p.add(
+                        format!("{at}.values[{j}]"),
+                        format!("'{t}' is not eCom or Retail"),
+                    );
+                }
+            }
+            Some(Filter::OrderType(lower()))
+        }
+        "status" => {
+            let mut statuses = Vec::new();
+            for (j, t) in texts.iter().enumerate() {
+                match Status::parse(t) {
+                    Some(s) => statuses.push(s),
+                    None => p.add(
+                        format!("{at}.values[{j}]"),
+                        format!("'{t}' is not an order status"),
+                    ),
+                }
+            }
+            Some(Filter::Status(statuses))
+        }
+        _ => {
+            p.add(
+                format!("{at}.name"),
+                format!(
+                    "'{}' is not searchable; use orders, orderId, clientOrderId, brand, orderType, \
+                     status, createDate, updateDate, pbCreateDate or pbUpdateDate",
+                    f.name
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// `[from]` or `[from, to]`, inclusive.
+pub fn date_filter(
+    p: &mut Problems,
+    at: &str,
+    field: DateField,
+    texts: &[String],
+) -> Option<Filter> {
+    if texts.is_empty() || texts.len() > 2 {
+        p.add(
+            format!("{at}.values"),
+            "a date range is [from] or [from, to]",
+        );
+        return None;
+    }
+    let from = parse_search_bound(&texts[0], false)
+        .map_err(|e| p.add(format!("{at}.values[0]"), e))
+        .ok()?;
+    let to = match texts.get(1) {
+        None => None,
+        Some(t) => Some(
+            parse_search_bound(t, true)
+                .map_err(|e| p.add(format!("{at}.values[1]"), e))
+                .ok()?,
+        ),
+    };
+    if to.is_some_and(|to| to < from) {
+        p.add(format!("{at}.values"), "the range ends before it starts");
+        return None;
+    }
+    Some(Filter::Date {
+        field,
+        from: Some(from),
+        to,
+    })
+}
+
+/// Seed 002's envelope.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchOut<T> {
+    total_pages: u64,
+    total_elements: u64,
+    first: bool,
+    last: bool,
+    size: u32,
+    page: u32,
+    sort: Vec<String>,
+    orders: Vec<T>,
+}
+
+impl<T> SearchOut<T> {
+    pub fn new(query: &SearchQuery, page: &Page<Order>, orders: Vec<T>) -> SearchOut<T> {
+        let total_pages = page.total_pages(query.size);
+        let number = query.page + 1;
+        SearchOut {
+            total_pages,
+            total_elements: page.total,
+            first: number == 1,
+            last: u64::from(number) >= total_pages,
+            size: query.size,
+            page: number,
+            sort: query.sort.iter().map(|k| k.render()).collect(),
+            orders,
+        }
+    }
+}

@@ -1,0 +1,66 @@
+use anyhow::Context;
+use clap::Parser;
+use oms::config::{Cli, Command, Config};
+use oms::{AppState, app, store, telemetry};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.config.log_format);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(&cli.config).await,
+        Command::Migrate => {
+            let store =
+                store::connect(&cli.config.database_url, &cli.config.store_options()).await?;
+            store.close().await;
+            tracing::info!(database = %cli.config.redacted_database_url(), "migrations applied");
+            Ok(())
+        }
+        Command::Token {
+            client_id,
+            scope,
+            ttl,
+        } => {
+            let keys = cli.config.auth_keys()?;
+            println!("{}", keys.issue(&client_id, scope.as_deref(), ttl)?);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: &Config) -> anyhow::Result<()> {
+    let auth = config.auth_keys()?;
+    let store = store::connect(&config.database_url, &config.store_options())
+        .await
+        .with_context(|| format!("opening {}", config.redacted_database_url()))?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    tracing::info!(
+        bind = %config.bind,
+        database = %config.redacted_database_url(),
+        "oms listening; get a token with: oms token --client-id <ID>"
+    );
+    axum::serve(listener, app(AppState::new(store.clone(), auth)))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,8 @@
+//! Business rules: validation, lifecycle, totals, ids, tenancy and idempotency. Both API surfaces
+//! call this layer with canonical types; neither touches the store directly.
+
+mod idempotency;
+mod orders;
+
+pub use idempotency::{IdempotencyKey, validate_key};
+pub use orders::{Created, OrderService};

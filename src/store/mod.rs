@@ -1,0 +1,186 @@
+//! Persistence: one trait, one module per backend, chosen from the database URL at start-up.
+//!
+//! The canonical order is stored as a JSON document next to the columns that search needs
+//! (derived from the document on every write, so they cannot drift). Tags and SKUs live in their
+//! own tables so that "has tag X" / "contains SKU Y" are indexed lookups.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::Order;
+use crate::domain::search::{Page, SearchQuery};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// Another order with this id exists (id collision: generate another).
+    OrderId,
+    /// A live order of this client already has this client order id / order number.
+    ClientOrderId,
+    /// Another request with this idempotency key committed first.
+    IdempotencyKey,
+    /// The order changed since it was read.
+    Version,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0:?}")]
+    Conflict(ConflictKind),
+    /// The database cannot be reached (pool timeout, connection refused): worth a retry later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What an idempotent create remembers: which request it saw and which order it made.
+#[derive(Debug, Clone)]
+pub struct IdempotencyRecord {
+    pub key: String,
+    pub request_hash: String,
+    pub order_id: String,
+    /// The order as it was created, so a replay answers with the first response.
+    pub snapshot: Order,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Which side tables an update must rewrite.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reindex {
+    pub tags: bool,
+    pub skus: bool,
+}
+
+#[async_trait]
+pub trait OrderStore: Send + Sync + 'static {
+    /// Inserts a new order (and its idempotency record, in the same transaction).
+    async fn insert(
+        &self,
+        order: &Order,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> StoreResult<()>;
+
+    async fn idempotency(
+        &self,
+        client_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotencyRecord>>;
+
+    /// Forgets an expired idempotency record so that its key can be used again.
+    async fn forget_idempotency(&self, client_id: &str, key: &str) -> StoreResult<()>;
+
+    /// A live (not deleted) order of this client.
+    async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>>;
+
+    /// Writes `order` if the stored version is still `expected_version`, else `Conflict(Version)`.
+    async fn update(
+        &self,
+        order: &Order,
+        expected_version: i64,
+        reindex: Reindex,
+    ) -> StoreResult<()>;
+
+    async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>>;
+
+    /// Reachable and migrated.
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn close(&self);
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Opens the backend the URL names and applies its migrations.
+pub async fn connect(url: &str, options: &StoreOptions) -> anyhow::Result<Arc<dyn OrderStore>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect(url, options).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url, options).await?))
+    } else {
+        anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:// (got {url:?})")
+    }
+}
+
+/// Maps the errors every backend shares; unique violations are named by each backend.
+fn classify(err: sqlx::Error) -> StoreError {
+    match err {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            StoreError::Unavailable(err.to_string())
+        }
+        other => StoreError::Other(other.into()),
+    }
+}
+
+/// The derived columns of an order row.
+struct Columns {
+    client_order_id_lc: String,
+    brand_lc: Option<String>,
+    order_type_lc: Option<String>,
+    customer_id_lc: Option<String>,
+    create_date: Option<DateTime<Utc>>,
+    update_date: Option<DateTime<Utc>>,
+    tags_lc: Vec<String>,
+    skus_lc: Vec<String>,
+    doc: String,
+}
+
+impl Columns {
+    fn of(order: &Order) -> StoreResult<Columns> {
+        let c = &order.content;
+        let mut tags_lc: Vec<String> = order.tags.iter().map(|t| t.to_lowercase()).collect();
+        tags_lc.sort();
+        tags_lc.dedup();
+        let mut skus_lc: Vec<String> = c
+            .order_lines
+            .iter()
+            .filter_map(|l| l.sku.as_deref())
+            .map(str::to_lowercase)
+            .collect();
+        skus_lc.sort();
+        skus_lc.dedup();
+        Ok(Columns {
+            client_order_id_lc: c.client_order_id.to_lowercase(),
+            brand_lc: c.brand.as_deref().map(str::to_lowercase),
+            order_type_lc: c.order_type.map(|t| t.as_str().to_lowercase()),
+            customer_id_lc: c.sendpro.customer_id().map(str::to_lowercase),
+            create_date: c.create_date.as_ref().map(|d| d.instant()),
+            update_date: c.update_date.as_ref().map(|d| d.instant()),
+            tags_lc,
+            skus_lc,
+            doc: serde_json::to_string(order).map_err(anyhow::Error::from)?,
+        })
+    }
+}
+
+fn decode_doc(doc: &str) -> StoreResult<Order> {
+    serde_json::from_str(doc)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored order does not decode: {e}")))
+}

@@ -1,0 +1,286 @@
+//! PostgreSQL, for production. Rows are keyed by (client_id, order_id) so the table can later be
+//! sharded by tenant; the document is JSONB so operators can query it directly.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, QueryBuilder, Row, Transaction};
+
+use super::sql::{push_from_where, push_order_and_page};
+use super::{
+    Columns, ConflictKind, IdempotencyRecord, OrderStore, Reindex, StoreError, StoreOptions,
+    StoreResult, classify, decode_doc,
+};
+use crate::domain::Order;
+use crate::domain::search::{Page, SearchQuery};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str, options: &StoreOptions) -> anyhow::Result<PgStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// For tests that create their own database.
+    pub async fn from_pool(pool: PgPool) -> anyhow::Result<PgStore> {
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+}
+
+/// PostgreSQL names the violated constraint; the names come from the migrations.
+fn conflict(err: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &err {
+        match db.constraint() {
+            Some("idempotency_keys_pkey") => {
+                return StoreError::Conflict(ConflictKind::IdempotencyKey);
+            }
+            Some("orders_client_order_id_live_key") => {
+                return StoreError::Conflict(ConflictKind::ClientOrderId);
+            }
+            Some("orders_order_id_key") | Some("orders_pkey") => {
+                return StoreError::Conflict(ConflictKind::OrderId);
+            }
+            _ => {}
+        }
+    }
+    classify(err)
+}
+
+async fn write_index(
+    tx: &mut Transaction<'_, Postgres>,
+    order: &Order,
+    cols: &Columns,
+    reindex: Reindex,
+) -> StoreResult<()> {
+    let sides = [
+        (reindex.tags, "order_tags", "tag_lc", &cols.tags_lc),
+        (reindex.skus, "order_skus", "sku_lc", &cols.skus_lc),
+    ];
+    for (wanted, table, column, values) in sides {
+        if !wanted {
+            continue;
+        }
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE client_id = $1 AND order_id = $2"
+        ))
+        .bind(&order.client_id)
+        .bind(&order.order_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(classify)?;
+        if !values.is_empty() {
+            sqlx::query(&format!(
+                "INSERT INTO {table} (client_id, order_id, {column}) \
+                 SELECT $1, $2, UNNEST($3::text[])"
+            ))
+            .bind(&order.client_id)
+            .bind(&order.order_id)
+            .bind(values)
+            .execute(&mut **tx)
+            .await
+            .map_err(classify)?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl OrderStore for PgStore {
+    async fn insert(
+        &self,
+        order: &Order,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> StoreResult<()> {
+        let cols = Columns::of(order)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        if let Some(rec) = idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys \
+                 (client_id, idem_key, request_hash, order_id, snapshot, created_at) \
+                 VALUES ($1, $2, $3, $4, $5::jsonb, $6)",
+            )
+            .bind(&order.client_id)
+            .bind(&rec.key)
+            .bind(&rec.request_hash)
+            .bind(&rec.order_id)
+            .bind(&cols.doc)
+            .bind(rec.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict)?;
+        }
+        sqlx::query(
+            "INSERT INTO orders (client_id, order_id, client_order_id, client_order_id_lc, \
+             brand_lc, order_type_lc, customer_id_lc, status, create_date, update_date, \
+             pb_create_date, pb_update_date, deleted_at, version, doc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb)",
+        )
+        .bind(&order.client_id)
+        .bind(&order.order_id)
+        .bind(&order.content.client_order_id)
+        .bind(&cols.client_order_id_lc)
+        .bind(&cols.brand_lc)
+        .bind(&cols.order_type_lc)
+        .bind(&cols.customer_id_lc)
+        .bind(order.status.as_str())
+        .bind(cols.create_date)
+        .bind(cols.update_date)
+        .bind(order.pb_create_date)
+        .bind(order.pb_update_date)
+        .bind(order.deleted_at)
+        .bind(order.version)
+        .bind(&cols.doc)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        write_index(
+            &mut tx,
+            order,
+            &cols,
+            Reindex {
+                tags: true,
+                skus: true,
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn idempotency(
+        &self,
+        client_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        let row = sqlx::query(
+            "SELECT request_hash, order_id, snapshot::text AS snapshot, created_at \
+             FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2",
+        )
+        .bind(client_id)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        row.map(|r| {
+            Ok(IdempotencyRecord {
+                key: key.to_string(),
+                request_hash: r.get("request_hash"),
+                order_id: r.get("order_id"),
+                snapshot: decode_doc(r.get::<&str, _>("snapshot"))?,
+                created_at: r.get::<DateTime<Utc>, _>("created_at"),
+            })
+        })
+        .transpose()
+    }
+
+    async fn forget_idempotency(&self, client_id: &str, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2")
+            .bind(client_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
+        let doc: Option<String> = sqlx::query_scalar(
+            "SELECT doc::text FROM orders \
+             WHERE client_id = $1 AND order_id = $2 AND deleted_at IS NULL",
+        )
+        .bind(client_id)
+        .bind(order_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(classify)?;
+        doc.as_deref().map(decode_doc).transpose()
+    }
+
+    async fn update(
+        &self,
+        order: &Order,
+        expected_version: i64,
+        reindex: Reindex,
+    ) -> StoreResult<()> {
+        let cols = Columns::of(order)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let done = sqlx::query(
+            "UPDATE orders SET client_order_id = $1, client_order_id_lc = $2, brand_lc = $3, \
+             order_type_lc = $4, customer_id_lc = $5, status = $6, create_date = $7, \
+             update_date = $8, pb_update_date = $9, deleted_at = $10, version = $11, \
+             doc = $12::jsonb \
+             WHERE client_id = $13 AND order_id = $14 AND version = $15 AND deleted_at IS NULL",
+        )
+        .bind(&order.content.client_order_id)
+        .bind(&cols.client_order_id_lc)
+        .bind(&cols.brand_lc)
+        .bind(&cols.order_type_lc)
+        .bind(&cols.customer_id_lc)
+        .bind(order.status.as_str())
+        .bind(cols.create_date)
+        .bind(cols.update_date)
+        .bind(order.pb_update_date)
+        .bind(order.deleted_at)
+        .bind(order.version)
+        .bind(&cols.doc)
+        .bind(&order.client_id)
+        .bind(&order.order_id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(ConflictKind::Version));
+        }
+        write_index(&mut tx, order, &cols, reindex).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
+        let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*)");
+        push_from_where(&mut count, client_id, query);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(classify)?;
+        let mut select = QueryBuilder::<Postgres>::new("SELECT o.doc::text");
+        push_from_where(&mut select, client_id, query);
+        push_order_and_page(&mut select, query);
+        let docs: Vec<String> = select
+            .build_query_scalar()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(classify)?;
+        let items = docs
+            .iter()
+            .map(|d| decode_doc(d))
+            .collect::<StoreResult<_>>()?;
+        Ok(Page {
+            items,
+            total: total as u64,
+        })
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,301 @@
+//! The embedded default. WAL mode, one writer connection and a pool of readers: SQLite allows one
+//! writer at a time, and queueing writers on our own pool (instead of letting them race for the
+//! file lock) is what keeps "database is locked" from ever reaching a client.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+
+use super::sql::{push_from_where, push_order_and_page};
+use super::{
+    Columns, ConflictKind, IdempotencyRecord, OrderStore, Reindex, StoreError, StoreOptions,
+    StoreResult, classify, decode_doc,
+};
+use crate::domain::Order;
+use crate::domain::search::{Page, SearchQuery};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str, options: &StoreOptions) -> anyhow::Result<SqliteStore> {
+        let connect = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit the client was told about survives a power cut, not just a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+            .connect_with(connect.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(SqliteStore { writer, readers })
+    }
+
+    async fn begin(&self) -> StoreResult<Transaction<'_, Sqlite>> {
+        self.writer.begin().await.map_err(classify)
+    }
+}
+
+/// SQLite names the columns of a violated unique index in its message.
+fn conflict(err: sqlx::Error) -> StoreError {
+    if let sqlx::Error::Database(db) = &err {
+        let msg = db.message();
+        if msg.contains("UNIQUE constraint failed") {
+            if msg.contains("idempotency_keys") {
+                return StoreError::Conflict(ConflictKind::IdempotencyKey);
+            }
+            if msg.contains("orders.client_order_id") {
+                return StoreError::Conflict(ConflictKind::ClientOrderId);
+            }
+            if msg.contains("orders.order_id") {
+                return StoreError::Conflict(ConflictKind::OrderId);
+            }
+        }
+    }
+    classify(err)
+}
+
+async fn write_index(
+    tx: &mut Transaction<'_, Sqlite>,
+    order: &Order,
+    cols: &Columns,
+    reindex: Reindex,
+) -> StoreResult<()> {
+    let sides = [
+        (reindex.tags, "order_tags", "tag_lc", &cols.tags_lc),
+        (reindex.skus, "order_skus", "sku_lc", &cols.skus_lc),
+    ];
+    for (wanted, table, column, values) in sides {
+        if !wanted {
+            continue;
+        }
+        sqlx::query(&format!(
+            "DELETE FROM {table} WHERE client_id = ? AND order_id = ?"
+        ))
+        .bind(&order.client_id)
+        .bind(&order.order_id)
+        .execute(&mut **tx)
+        .await
+        .map_err(classify)?;
+        for v in values.iter() {
+            sqlx::query(&format!(
+                "INSERT INTO {table} (client_id, order_id, {column}) VALUES (?, ?, ?)"
+            ))
+            .bind(&order.client_id)
+            .bind(&order.order_id)
+            .bind(v)
+            .execute(&mut **tx)
+            .await
+            .map_err(classify)?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl OrderStore for SqliteStore {
+    async fn insert(
+        &self,
+        order: &Order,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> StoreResult<()> {
+        let cols = Columns::of(order)?;
+        let mut tx = self.begin().await?;
+        if let Some(rec) = idempotency {
+            sqlx::query(
+                "INSERT INTO idempotency_keys \
+                 (client_id, idem_key, request_hash, order_id, snapshot, created_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&order.client_id)
+            .bind(&rec.key)
+            .bind(&rec.request_hash)
+            .bind(&rec.order_id)
+            .bind(&cols.doc)
+            .bind(rec.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict)?;
+        }
+        sqlx::query(
+            "INSERT INTO orders (client_id, order_id, client_order_id, client_order_id_lc, \
+             brand_lc, order_type_lc, customer_id_lc, status, create_date, update_date, \
+             pb_create_date, pb_update_date, deleted_at, version, doc) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&order.client_id)
+        .bind(&order.order_id)
+        .bind(&order.content.client_order_id)
+        .bind(&cols.client_order_id_lc)
+        .bind(&cols.brand_lc)
+        .bind(&cols.order_type_lc)
+        .bind(&cols.customer_id_lc)
+        .bind(order.status.as_str())
+        .bind(cols.create_date)
+        .bind(cols.update_date)
+        .bind(order.pb_create_date)
+        .bind(order.pb_update_date)
+        .bind(order.deleted_at)
+        .bind(order.version)
+        .bind(&cols.doc)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        write_index(
+            &mut tx,
+            order,
+            &cols,
+            Reindex {
+                tags: true,
+                skus: true,
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn idempotency(
+        &self,
+        client_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<IdempotencyRecord>> {
+        let row = sqlx::query(
+            "SELECT request_hash, order_id, snapshot, created_at FROM idempotency_keys \
+             WHERE client_id = ? AND idem_key = ?",
+        )
+        .bind(client_id)
+        .bind(key)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(classify)?;
+        row.map(|r| {
+            Ok(IdempotencyRecord {
+                key: key.to_string(),
+                request_hash: r.get("request_hash"),
+                order_id: r.get("order_id"),
+                snapshot: decode_doc(r.get::<&str, _>("snapshot"))?,
+                created_at: r.get::<DateTime<Utc>, _>("created_at"),
+            })
+        })
+        .transpose()
+    }
+
+    async fn forget_idempotency(&self, client_id: &str, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM idempotency_keys WHERE client_id = ? AND idem_key = ?")
+            .bind(client_id)
+            .bind(key)
+            .execute(&self.writer)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
+        let doc: Option<String> = sqlx::query_scalar(
+            "SELECT doc FROM orders WHERE client_id = ? AND order_id = ? AND deleted_at IS NULL",
+        )
+        .bind(client_id)
+        .bind(order_id)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(classify)?;
+        doc.as_deref().map(decode_doc).transpose()
+    }
+
+    async fn update(
+        &self,
+        order: &Order,
+        expected_version: i64,
+        reindex: Reindex,
+    ) -> StoreResult<()> {
+        let cols = Columns::of(order)?;
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE orders SET client_order_id = ?, client_order_id_lc = ?, brand_lc = ?, \
+             order_type_lc = ?, customer_id_lc = ?, status = ?, create_date = ?, update_date = ?, \
+             pb_update_date = ?, deleted_at = ?, version = ?, doc = ? \
+             WHERE client_id = ? AND order_id = ? AND version = ? AND deleted_at IS NULL",
+        )
+        .bind(&order.content.client_order_id)
+        .bind(&cols.client_order_id_lc)
+        .bind(&cols.brand_lc)
+        .bind(&cols.order_type_lc)
+        .bind(&cols.customer_id_lc)
+        .bind(order.status.as_str())
+        .bind(cols.create_date)
+        .bind(cols.update_date)
+        .bind(order.pb_update_date)
+        .bind(order.deleted_at)
+        .bind(order.version)
+        .bind(&cols.doc)
+        .bind(&order.client_id)
+        .bind(&order.order_id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(ConflictKind::Version));
+        }
+        write_index(&mut tx, order, &cols, reindex).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
+        push_from_where(&mut count, client_id, query);
+        let total: i64 = count
+            .build_query_scalar()
+            .fetch_one(&self.readers)
+            .await
+            .map_err(classify)?;
+        let mut select = QueryBuilder::<Sqlite>::new("SELECT o.doc");
+        push_from_where(&mut select, client_id, query);
+        push_order_and_page(&mut select, query);
+        let docs: Vec<String> = select
+            .build_query_scalar()
+            .fetch_all(&self.readers)
+            .await
+            .map_err(classify)?;
+        let items = docs
+            .iter()
+            .map(|d| decode_doc(d))
+            .collect::<StoreResult<_>>()?;
+        Ok(Page {
+            items,
+            total: total as u64,
+        })
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
+            .execute(&self.readers)
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.readers.close().await;
+        self.writer.close().await;
+    }
+}
