@@ -1,0 +1,2 @@
+//! SendPro360 sample bodies (pb-api-research.md §1).
+#![allow(dead_code)]
