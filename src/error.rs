@@ -92,6 +92,14 @@ impl ApiError {
         }
     }
 
+    /// The stable code of the (first) problem.
+    pub fn code(&self) -> &'static str {
+        self.report()
+            .entries
+            .first()
+            .map_or(code::INTERNAL, |e| e.code)
+    }
+
     fn report(&self) -> ErrorReport {
         let one = |code: &'static str, message: String| ErrorReport {
             entries: vec![ErrorEntry {

@@ -382,7 +382,7 @@ pub struct DropShipInfo {
 
 /// Postal codes arrive as numbers in the documents' own samples (`"postalCode": 36830`); they are
 /// kept as the digits sent, as a string.
-fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),

@@ -88,6 +88,82 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// The four words of the SendPro360 surface, each standing for a set of stored statuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendproStatus {
+    Unfulfilled,
+    OnHold,
+    Fulfilled,
+    Canceled,
+}
+
+impl SendproStatus {
+    pub fn parse(text: &str) -> Option<SendproStatus> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "UNFULFILLED" => Some(SendproStatus::Unfulfilled),
+            "ONHOLD" | "HOLD" => Some(SendproStatus::OnHold),
+            "FULFILLED" => Some(SendproStatus::Fulfilled),
+            "CANCELED" | "CANCELLED" => Some(SendproStatus::Canceled),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendproStatus::Unfulfilled => "UNFULFILLED",
+            SendproStatus::OnHold => "ONHOLD",
+            SendproStatus::Fulfilled => "FULFILLED",
+            SendproStatus::Canceled => "CANCELED",
+        }
+    }
+
+    pub fn of(status: Status) -> SendproStatus {
+        match status {
+            Status::Received | Status::InProgress | Status::Backorder => SendproStatus::Unfulfilled,
+            Status::OnHold => SendproStatus::OnHold,
+            Status::Shipped | Status::Returned => SendproStatus::Fulfilled,
+            Status::Canceled => SendproStatus::Canceled,
+        }
+    }
+
+    /// The stored statuses this word covers (for search).
+    pub fn members(self) -> Vec<Status> {
+        ALL.into_iter()
+            .filter(|s| SendproStatus::of(*s) == self)
+            .collect()
+    }
+}
+
+/// Where an order goes when a SendPro360 client sets `target`: `Ok(None)` when it is already
+/// there, `Ok(Some(status))` for the move, `Err(reason)` when the lifecycle forbids it.
+/// Setting UNFULFILLED on a held order releases it to the status it was held from.
+pub fn sendpro_transition(
+    current: Status,
+    held_from: Option<Status>,
+    target: SendproStatus,
+) -> Result<Option<Status>, String> {
+    if SendproStatus::of(current) == target {
+        return Ok(None);
+    }
+    let to = match target {
+        SendproStatus::Unfulfilled => held_from
+            .filter(|s| SendproStatus::of(*s) == SendproStatus::Unfulfilled)
+            .unwrap_or(Status::Received),
+        SendproStatus::OnHold => Status::OnHold,
+        SendproStatus::Fulfilled => Status::Shipped,
+        SendproStatus::Canceled => Status::Canceled,
+    };
+    if current.can_move_to(to) {
+        Ok(Some(to))
+    } else {
+        Err(format!(
+            "an order that is {} cannot become {}",
+            current,
+            target.as_str()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +175,52 @@ mod tests {
         assert_eq!(Status::parse("hold"), Some(OnHold));
         assert_eq!(Status::parse("inProgress"), Some(InProgress));
         assert_eq!(Status::parse("DONE"), None);
+    }
+
+    #[test]
+    fn sendpro_words_over_the_whole_lifecycle() {
+        use SendproStatus as W;
+        let cases = [
+            (Received, W::Unfulfilled, Ok(None)),
+            (Received, W::OnHold, Ok(Some(OnHold))),
+            (Received, W::Fulfilled, Ok(Some(Shipped))),
+            (Received, W::Canceled, Ok(Some(Canceled))),
+            (InProgress, W::Unfulfilled, Ok(None)),
+            (InProgress, W::OnHold, Ok(Some(OnHold))),
+            (InProgress, W::Fulfilled, Ok(Some(Shipped))),
+            (InProgress, W::Canceled, Ok(Some(Canceled))),
+            (Backorder, W::Unfulfilled, Ok(None)),
+            (Backorder, W::OnHold, Ok(Some(OnHold))),
+            (Backorder, W::Fulfilled, Ok(Some(Shipped))),
+            (Backorder, W::Canceled, Ok(Some(Canceled))),
+            (OnHold, W::Unfulfilled, Ok(Some(Received))),
+            (OnHold, W::OnHold, Ok(None)),
+            (OnHold, W::Fulfilled, Ok(Some(Shipped))),
+            (OnHold, W::Canceled, Ok(Some(Canceled))),
+            (Shipped, W::Unfulfilled, Err(())),
+            (Shipped, W::OnHold, Err(())),
+            (Shipped, W::Fulfilled, Ok(None)),
+            (Shipped, W::Canceled, Err(())),
+            (Returned, W::Unfulfilled, Err(())),
+            (Returned, W::OnHold, Err(())),
+            (Returned, W::Fulfilled, Ok(None)),
+            (Returned, W::Canceled, Err(())),
+            (Canceled, W::Unfulfilled, Err(())),
+            (Canceled, W::OnHold, Err(())),
+            (Canceled, W::Fulfilled, Err(())),
+            (Canceled, W::Canceled, Ok(None)),
+        ];
+        assert_eq!(cases.len(), ALL.len() * 4);
+        for (from, word, expected) in cases {
+            let got = sendpro_transition(from, None, word).map_err(|_| ());
+            assert_eq!(got, expected, "{from} -> {}", word.as_str());
+        }
+    }
+
+    #[test]
+    fn releasing_a_hold_returns_to_the_held_status() {
+        let to = sendpro_transition(OnHold, Some(Backorder), SendproStatus::Unfulfilled);
+        assert_eq!(to, Ok(Some(Backorder)));
     }
 
     #[test]

@@ -62,7 +62,22 @@ impl Problems {
         }
     }
 
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.0
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+}
+
+/// Adds `more` to `first`, leaving out problems under a field `first` already reports (a
+/// missing object need not also be reported as an empty one).
+pub fn combine(mut first: Vec<FieldError>, more: Vec<FieldError>) -> Vec<FieldError> {
+    let fresh: Vec<FieldError> = more
+        .into_iter()
+        .filter(|m| !first.iter().any(|f| m.field.starts_with(&f.field)))
+        .collect();
+    first.extend(fresh);
+    first
 }

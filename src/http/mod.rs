@@ -3,6 +3,7 @@
 pub mod extract;
 pub mod fulfillment;
 mod health;
+pub mod ordermanagement;
 
 use axum::Router;
 use axum::body::Body;
@@ -29,6 +30,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(health::healthz))
         .nest(FULFILLMENT_BASE, fulfillment::routes())
+        .nest(SENDPRO_BASE, ordermanagement::routes())
         .fallback(|| async { StatusCode::NOT_FOUND })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .layer(middleware::from_fn(render_errors))

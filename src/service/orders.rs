@@ -172,7 +172,7 @@ impl OrderService {
             next.version = current.version + 1;
             next.pb_update_date = now_millis().max(current.pb_update_date);
             let reindex = Reindex {
-                tags: next.tags != current.tags || next.deleted_at.is_some(),
+                tags: next.tags != current.tags,
                 skus: next.content.order_lines != current.content.order_lines,
             };
             match self.store.update(&next, current.version, reindex).await {

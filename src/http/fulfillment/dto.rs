@@ -17,7 +17,7 @@ use crate::domain::order::{
 use crate::domain::search::{
     DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, Page, SearchQuery, SortKey,
 };
-use crate::domain::validate::Problems;
+use crate::domain::validate::{Problems, combine};
 use crate::domain::{Order, Status};
 use crate::error::{ApiError, ApiResult};
 
@@ -140,19 +140,11 @@ impl OrderIn {
             sendpro: Default::default(),
         };
         if p.is_empty() {
-            Ok(content)
-        } else {
-            // Report the dialect's missing fields together with the canonical problems.
-            let mut all = p.into_result().unwrap_err();
-            if let Err(more) = content.validate() {
-                let fresh: Vec<_> = more
-                    .into_iter()
-                    .filter(|m| !all.iter().any(|a| m.field.starts_with(&a.field)))
-                    .collect();
-                all.extend(fresh);
-            }
-            Err(ApiError::Validation(all))
+            return Ok(content);
         }
+        // Report the dialect's missing fields together with the canonical problems.
+        let canonical = content.validate().err().unwrap_or_default();
+        Err(ApiError::Validation(combine(p.into_errors(), canonical)))
     }
 }
 

@@ -1,0 +1,145 @@
+//! `POST /orders/search`: `{filters: [{name, value: [...]}], page, size}`, page from 0.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::dto::OrderView;
+use crate::auth::Caller;
+use crate::domain::Status;
+use crate::domain::search::{
+    DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, SearchQuery, SortKey,
+};
+use crate::domain::status::SendproStatus;
+use crate::domain::validate::Problems;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::JsonBody;
+use crate::http::fulfillment::dto::date_filter;
+use crate::http::json;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SearchIn {
+    #[serde(default)]
+    filters: Vec<FilterIn>,
+    page: Option<i64>,
+    size: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilterIn {
+    name: String,
+    value: Vec<Value>,
+}
+
+impl SearchIn {
+    fn into_query(self) -> ApiResult<SearchQuery> {
+        let mut p = Problems::default();
+        let page = match self.page {
+            None => 0,
+            Some(n) if (0..=i64::from(u32::MAX)).contains(&n) => n as u32,
+            Some(_) => {
+                p.add("page", "must be 0 or more");
+                0
+            }
+        };
+        // The documented sample sends `size: 0`; it means "the default".
+        let size = match self.size {
+            None | Some(0) => DEFAULT_PAGE_SIZE,
+            Some(n) if (1..=i64::from(MAX_PAGE_SIZE)).contains(&n) => n as u32,
+            Some(_) => {
+                p.add("size", format!("must be from 1 to {MAX_PAGE_SIZE}"));
+                DEFAULT_PAGE_SIZE
+            }
+        };
+        let mut filters = Vec::new();
+        for (i, f) in self.filters.iter().enumerate() {
+            if let Some(filter) = parse_filter(&mut p, &format!("filters[{i}]"), f) {
+                filters.push(filter);
+            }
+        }
+        p.into_result().map_err(ApiError::Validation)?;
+        Ok(SearchQuery {
+            filters,
+            sort: vec![SortKey {
+                field: DateField::PbCreateDate,
+                descending: true,
+            }],
+            page,
+            size,
+        })
+    }
+}
+
+fn parse_filter(p: &mut Problems, at: &str, f: &FilterIn) -> Option<Filter> {
+    let mut texts = Vec::with_capacity(f.value.len());
+    for (j, v) in f.value.iter().enumerate() {
+        match v {
+            Value::String(s) => texts.push(s.trim().to_string()),
+            Value::Number(n) => texts.push(n.to_string()),
+            _ => p.add(format!("{at}.value[{j}]"), "must be a string"),
+        }
+    }
+    if f.value.is_empty() {
+        p.add(format!("{at}.value"), "must list at least one value");
+        return None;
+    }
+    let lower = || texts.iter().map(|t| t.to_lowercase()).collect::<Vec<_>>();
+    match f.name.to_ascii_lowercase().as_str() {
+        "orderid" => Some(Filter::OrderId(texts)),
+        "ordernumber" => Some(Filter::ClientOrderId(lower())),
+        "tagids" | "tagid" | "tags" => Some(Filter::Tag(lower())),
+        "itemid" => Some(Filter::Sku(lower())),
+        "customerid" => Some(Filter::CustomerId(lower())),
+        "createdate" => date_filter(p, at, DateField::PbCreateDate, &texts),
+        "status" => {
+            let mut statuses: Vec<Status> = Vec::new();
+            for (j, t) in texts.iter().enumerate() {
+                match (SendproStatus::parse(t), Status::parse(t)) {
+                    (Some(word), _) => statuses.extend(word.members()),
+                    (None, Some(s)) => statuses.push(s),
+                    (None, None) => p.add(
+                        format!("{at}.value[{j}]"),
+                        format!("'{t}' is not one of UNFULFILLED, FULFILLED, ONHOLD, CANCELED"),
+                    ),
+                }
+            }
+            Some(Filter::Status(statuses))
+        }
+        _ => {
+            p.add(
+                format!("{at}.name"),
+                format!(
+                    "'{}' is not searchable; use orderId, orderNumber, status, tagIds, itemId, \
+                     createDate or customerId",
+                    f.name
+                ),
+            );
+            None
+        }
+    }
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: JsonBody<SearchIn>,
+) -> ApiResult<Response> {
+    let query = body.value.into_query()?;
+    let page = state.orders.search(&caller, query.clone()).await?;
+    let orders: Vec<OrderView> = page.items.iter().map(OrderView::of).collect();
+    json(
+        StatusCode::OK,
+        &json!({
+            "orders": orders,
+            "page": query.page,
+            "size": query.size,
+            "totalElements": page.total,
+            "totalPages": page.total_pages(query.size),
+        }),
+    )
+}
