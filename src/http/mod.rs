@@ -9,13 +9,14 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::domain::Order;
 use crate::error::ErrorReport;
 use crate::state::AppState;
 use extract::{MAX_BODY_BYTES, TRANSACTION_ID};
@@ -113,4 +114,21 @@ pub fn json<T: serde::Serialize>(
         body,
     )
         .into_response())
+}
+
+/// Every order response carries the order's version as a strong ETag.
+pub fn with_etag(mut response: Response, order: &Order) -> Response {
+    let value = HeaderValue::from_str(&format!("\"{}\"", order.version)).expect("digits are valid");
+    response.headers_mut().insert(header::ETAG, value);
+    response
+}
+
+/// `If-Match: "7"` (or `W/"7"`, or `*`). A value naming no version can match nothing.
+pub fn if_match(headers: &HeaderMap) -> Option<i64> {
+    let raw = headers.get(header::IF_MATCH)?.to_str().unwrap_or("").trim();
+    if raw == "*" {
+        return None;
+    }
+    let v = raw.trim_start_matches("W/").trim_matches('"');
+    Some(v.parse().unwrap_or(-1))
 }

@@ -127,11 +127,12 @@ impl OrderService {
         &self,
         caller: &Caller,
         order_id: &str,
+        if_match: Option<i64>,
         mut content: OrderContent,
     ) -> ApiResult<Order> {
         content.validate().map_err(ApiError::Validation)?;
         content.fill_totals();
-        self.modify(caller, order_id, None, move |order| {
+        self.modify(caller, order_id, if_match, move |order| {
             ensure_editable(order)?;
             let mut next = content.clone();
             next.actual_shipping_details = order.content.actual_shipping_details.take();

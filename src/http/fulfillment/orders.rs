@@ -1,7 +1,7 @@
 //! Thin handlers: parse the dialect, call the service, render the dialect.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::dto::{OrderIn, OrderOut, OrderStatusOut, PageQuery, SearchIn, SearchOut, ViewQuery};
@@ -9,7 +9,7 @@ use crate::auth::Caller;
 use crate::domain::order::Surface;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, TransactionId};
-use crate::http::{IDEMPOTENT_REPLAY, json};
+use crate::http::{IDEMPOTENT_REPLAY, if_match, json, with_etag};
 use crate::state::AppState;
 
 const SURFACE: &str = "fulfillment";
@@ -27,7 +27,10 @@ pub async fn create(
         .create(&caller, Surface::Fulfillment, content, Some(key))
         .await?;
     // A replay answers exactly as the first response did, flagged for the curious.
-    let mut response = json(StatusCode::CREATED, &OrderOut::of(&created.order))?;
+    let mut response = with_etag(
+        json(StatusCode::CREATED, &OrderOut::of(&created.order))?,
+        &created.order,
+    );
     if created.replayed {
         response
             .headers_mut()
@@ -58,20 +61,30 @@ pub async fn view(
             return Err(ApiError::order_not_found(&order_id));
         }
     }
-    json(StatusCode::OK, &OrderOut::of(&order))
+    Ok(with_etag(
+        json(StatusCode::OK, &OrderOut::of(&order))?,
+        &order,
+    ))
 }
 
 pub async fn replace(
     State(state): State<AppState>,
     caller: Caller,
     _txid: TransactionId,
+    headers: HeaderMap,
     Path(order_id): Path<String>,
     body: JsonBody<OrderIn>,
 ) -> ApiResult<Response> {
     caller.require_write()?;
     let content = body.value.into_content(&caller)?;
-    let order = state.orders.replace(&caller, &order_id, content).await?;
-    json(StatusCode::OK, &OrderOut::of(&order))
+    let order = state
+        .orders
+        .replace(&caller, &order_id, if_match(&headers), content)
+        .await?;
+    Ok(with_etag(
+        json(StatusCode::OK, &OrderOut::of(&order))?,
+        &order,
+    ))
 }
 
 pub async fn search(

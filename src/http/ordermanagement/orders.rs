@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::dto::{FIELDS, OrderDoc, OrderView, REQUIRED, translate};
 use super::merge::merge;
-use super::{if_match, transaction_time, with_etag};
+use super::transaction_time;
 use crate::auth::Caller;
 use crate::domain::date::format_utc;
 use crate::domain::order::{OrderContent, Surface};
@@ -17,7 +17,7 @@ use crate::domain::status::SendproStatus;
 use crate::domain::validate::{Problems, combine};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, TRANSACTION_ID, from_document};
-use crate::http::{IDEMPOTENT_REPLAY, json};
+use crate::http::{IDEMPOTENT_REPLAY, if_match, json, with_etag};
 use crate::service::IdempotencyKey;
 use crate::state::AppState;
 

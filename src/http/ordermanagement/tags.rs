@@ -7,12 +7,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::orders::{BulkResult, MAX_BULK};
-use super::{transaction_time, with_etag};
+use super::transaction_time;
 use crate::auth::Caller;
 use crate::domain::validate::Problems;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
-use crate::http::json;
+use crate::http::{json, with_etag};
 use crate::service::changes::normalize_tags;
 use crate::state::AppState;
 
