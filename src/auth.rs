@@ -135,6 +135,8 @@ pub struct Caller {
     pub client_id: String,
     pub can_read: bool,
     pub can_write: bool,
+    /// The request's correlation id (`X-PB-TransactionId`, else `X-Request-Id`), for history.
+    pub transaction_id: Option<String>,
 }
 
 impl Caller {
@@ -151,6 +153,7 @@ impl Caller {
             client_id: claims.client_id,
             can_read,
             can_write,
+            transaction_id: None,
         }
     }
 
@@ -211,8 +214,16 @@ where
             .ok_or_else(|| {
                 ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into())
             })?;
-        let caller = Caller::from_claims(keys.verify(token)?);
-        tracing::Span::current().record("client_id", caller.client_id.as_str());
+        let mut caller = Caller::from_claims(keys.verify(token)?);
+        caller.transaction_id = ["x-pb-transactionid", "x-request-id"]
+            .iter()
+            .find_map(|h| parts.headers.get(*h))
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 255)
+            .map(str::to_string);
+        if let Some(slot) = parts.extensions.get::<crate::http::observe::ClientSlot>() {
+            let _ = slot.0.set(caller.client_id.clone());
+        }
         Ok(caller)
     }
 }

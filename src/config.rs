@@ -8,7 +8,11 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::RngCore;
 
+use axum::http::StatusCode;
+
 use crate::auth::AuthKeys;
+use crate::http::rate_limit::RateLimiter;
+use crate::state::HttpSettings;
 use crate::store::StoreOptions;
 
 #[derive(Debug, Parser)]
@@ -114,6 +118,37 @@ pub struct Config {
         global = true
     )]
     pub log_format: LogFormat,
+    /// Seconds in-flight requests get to finish after SIGTERM / Ctrl-C.
+    #[arg(long, env = "OMS_SHUTDOWN_GRACE", default_value_t = 20, global = true)]
+    pub shutdown_grace: u64,
+    /// Seconds a request may take before it is answered with OMS_TIMEOUT_STATUS.
+    #[arg(long, env = "OMS_REQUEST_TIMEOUT", default_value_t = 30, global = true)]
+    pub request_timeout: u64,
+    /// 408 or 503 for a request that timed out.
+    #[arg(long, env = "OMS_TIMEOUT_STATUS", default_value_t = 408, global = true)]
+    pub timeout_status: u16,
+    /// Requests served at once; beyond it the server answers 503 at once instead of queueing.
+    #[arg(
+        long,
+        env = "OMS_MAX_CONCURRENCY",
+        default_value_t = 1024,
+        global = true
+    )]
+    pub max_concurrency: usize,
+    /// Per-client requests per second (token bucket); 0 turns rate limiting off.
+    #[arg(long, env = "OMS_RATE_LIMIT", default_value_t = 0.0, global = true)]
+    pub rate_limit: f64,
+    /// Bucket size: requests a client may send at once before the rate applies.
+    #[arg(
+        long,
+        env = "OMS_RATE_LIMIT_BURST",
+        default_value_t = 50,
+        global = true
+    )]
+    pub rate_limit_burst: u32,
+    /// Comma-separated origins allowed by CORS; empty turns CORS off.
+    #[arg(long, env = "OMS_CORS_ORIGINS", default_value = "", global = true)]
+    pub cors_origins: String,
 }
 
 impl Config {
@@ -122,6 +157,29 @@ impl Config {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_secs(self.db_acquire_timeout.max(1)),
         }
+    }
+
+    pub fn http_settings(&self) -> anyhow::Result<HttpSettings> {
+        let timeout_status = match self.timeout_status {
+            408 => StatusCode::REQUEST_TIMEOUT,
+            503 => StatusCode::SERVICE_UNAVAILABLE,
+            other => anyhow::bail!("OMS_TIMEOUT_STATUS must be 408 or 503 (got {other})"),
+        };
+        let rate_limiter = (self.rate_limit > 0.0)
+            .then(|| RateLimiter::new(self.rate_limit, self.rate_limit_burst));
+        Ok(HttpSettings {
+            request_timeout: Duration::from_secs(self.request_timeout.max(1)),
+            timeout_status,
+            max_concurrency: self.max_concurrency.max(1),
+            rate_limiter,
+            cors_origins: self
+                .cors_origins
+                .split(',')
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect(),
+        })
     }
 
     pub fn is_sqlite(&self) -> bool {

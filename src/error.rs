@@ -28,6 +28,8 @@ pub mod code {
     pub const PRECONDITION_FAILED: &str = "precondition_failed";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
     pub const UNAVAILABLE: &str = "service_unavailable";
+    pub const RATE_LIMITED: &str = "rate_limited";
+    pub const TIMEOUT: &str = "request_timeout";
     pub const INTERNAL: &str = "internal_error";
 }
 
@@ -147,6 +149,7 @@ impl From<crate::store::StoreError> for ApiError {
             }
             StoreError::Unavailable(detail) => {
                 tracing::warn!(%detail, "database unavailable");
+                metrics::counter!("oms_db_unavailable_total").increment(1);
                 ApiError::Unavailable("the database is unavailable, retry shortly".into())
             }
             StoreError::Other(e) => ApiError::Internal(e),
@@ -183,6 +186,12 @@ impl ErrorReport {
                 code::UNSUPPORTED_MEDIA_TYPE,
                 "Content-Type must be application/json.",
             ),
+            StatusCode::REQUEST_TIMEOUT => (code::TIMEOUT, "The request took too long."),
+            StatusCode::SERVICE_UNAVAILABLE => (
+                code::UNAVAILABLE,
+                "The server is busy or its database is unavailable; retry shortly.",
+            ),
+            StatusCode::TOO_MANY_REQUESTS => (code::RATE_LIMITED, "Too many requests."),
             s if s.is_server_error() => (
                 code::INTERNAL,
                 "The request could not be completed due to an internal error",

@@ -1,3 +1,6 @@
+use std::future::IntoFuture;
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::Parser;
 use oms::config::{Cli, Command, Config};
@@ -37,14 +40,31 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.bind))?;
     tracing::info!(
-        bind = %config.bind,
+        bind = %listener.local_addr()?,
         database = %config.redacted_database_url(),
         "oms listening; get a token with: oms token --client-id <ID>"
     );
-    axum::serve(listener, app(AppState::new(store.clone(), auth)))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let state = AppState::with_settings(store.clone(), auth, config.http_settings()?);
+    let grace = Duration::from_secs(config.shutdown_grace);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        let _ = stop_tx.send(true);
+    });
+    let mut server = std::pin::pin!(server.into_future());
+    let mut stop = stop_rx;
+    tokio::select! {
+        result = &mut server => result?,
+        _ = stop.wait_for(|s| *s) => {
+            // Stop accepting at once; in-flight requests get the grace period to finish.
+            match tokio::time::timeout(grace, &mut server).await {
+                Ok(result) => result?,
+                Err(_) => tracing::warn!(?grace, "grace period over; closing with requests in flight"),
+            }
+        }
+    }
     store.close().await;
+    tracing::info!("stopped");
     Ok(())
 }
 

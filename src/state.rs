@@ -1,8 +1,11 @@
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
+use axum::http::StatusCode;
 
 use crate::auth::AuthKeys;
+use crate::http::rate_limit::RateLimiter;
 use crate::service::OrderService;
 use crate::store::OrderStore;
 
@@ -11,13 +14,47 @@ use crate::store::OrderStore;
 pub struct AppState {
     pub orders: OrderService,
     pub auth: Arc<AuthKeys>,
+    pub settings: Arc<HttpSettings>,
+}
+
+/// How the HTTP layer protects itself; see `config.rs` for the variables.
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+    /// 408 (default) or 503 when a request exceeds `request_timeout`.
+    pub timeout_status: StatusCode,
+    /// Requests in flight at once; more are refused with 503 instead of queueing.
+    pub max_concurrency: usize,
+    pub rate_limiter: Option<RateLimiter>,
+    /// Allowed CORS origins; empty means CORS is off.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            request_timeout: Duration::from_secs(30),
+            timeout_status: StatusCode::REQUEST_TIMEOUT,
+            max_concurrency: 1024,
+            rate_limiter: None,
+            cors_origins: Vec::new(),
+        }
+    }
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn OrderStore>, auth: AuthKeys) -> AppState {
+        AppState::with_settings(store, auth, HttpSettings::default())
+    }
+
+    pub fn with_settings(
+        store: Arc<dyn OrderStore>,
+        auth: AuthKeys,
+        settings: HttpSettings,
+    ) -> AppState {
         AppState {
             orders: OrderService::new(store),
             auth: Arc::new(auth),
+            settings: Arc::new(settings),
         }
     }
 }

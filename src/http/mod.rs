@@ -3,18 +3,27 @@
 pub mod extract;
 pub mod fulfillment;
 mod health;
+pub mod observe;
 pub mod ordermanagement;
+pub mod rate_limit;
 
+use axum::BoxError;
 use axum::Router;
 use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::Request;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use tower::ServiceBuilder;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
 
 use crate::domain::Order;
 use crate::error::ErrorReport;
@@ -27,31 +36,69 @@ pub const SENDPRO_BASE: &str = "/ordermanagement/api/v1";
 pub const IDEMPOTENT_REPLAY: &str = "idempotent-replayed";
 
 /// The whole application; `main` and every test use this same router.
+///
+/// Layers, outermost first: request id → log/metrics → CORS → compression → error rendering →
+/// rate limit → load shedding at the concurrency limit → timeout → body limit → routes.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let settings = state.settings.clone();
+    // Installed before the first request so that no early measurement is lost.
+    crate::telemetry::metrics_handle();
+    let cors = (!settings.cors_origins.is_empty()).then(|| {
+        let origins: Vec<HeaderValue> = settings
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_methods(Any)
+            .allow_headers(Any)
+            .expose_headers(Any)
+    });
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
         .nest(FULFILLMENT_BASE, fulfillment::routes())
         .nest(SENDPRO_BASE, ordermanagement::routes())
+        .route_layer(middleware::from_fn(observe::capture_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
-        .layer(middleware::from_fn(render_errors))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let txid = req
-                .headers()
-                .get(TRANSACTION_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            tracing::info_span!(
-                "request",
-                method = %req.method(),
-                path = %req.uri().path(),
-                transaction_id = %txid,
-                client_id = tracing::field::Empty,
-            )
-        }))
+        .layer(TimeoutLayer::with_status_code(
+            settings.timeout_status,
+            settings.request_timeout,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|_: BoxError| async {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }))
+                .load_shed()
+                // Global: `Router::layer` builds one service per route, and the limit is for
+                // the whole server, so all of them must share one semaphore.
+                .layer(GlobalConcurrencyLimitLayer::new(
+                    settings.max_concurrency.max(1),
+                )),
+        )
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rate_limit::limit,
+        ))
+        .layer(middleware::from_fn(render_errors))
+        .layer(CompressionLayer::new());
+    let router = match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    };
+    router
+        .layer(middleware::from_fn(observe::observe))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .with_state(state)
 }
+
+static REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Dialect {
@@ -85,6 +132,12 @@ async fn render_errors(req: Request, next: Next) -> Response {
             .map(str::to_string)
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let internal = status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .entry(header::RETRY_AFTER)
+                .or_insert(HeaderValue::from_static("1"));
+        }
         let body = match dialect {
             Dialect::Fulfillment => report.fulfillment_body(&tx, internal),
             Dialect::Sendpro => report.sendpro_body(&tx, internal),

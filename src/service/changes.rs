@@ -8,6 +8,7 @@ use super::OrderService;
 use super::orders::ensure_editable;
 use crate::auth::Caller;
 use crate::domain::date::now_millis;
+use crate::domain::history::EventKind;
 use crate::domain::order::OrderContent;
 use crate::domain::status::{SendproStatus, sendpro_transition};
 use crate::domain::validate::Problems;
@@ -30,7 +31,7 @@ impl OrderService {
     where
         F: Fn(&OrderContent) -> ApiResult<OrderContent> + Send + Sync,
     {
-        self.modify(caller, order_id, if_match, |order| {
+        self.modify(caller, order_id, if_match, EventKind::Updated, |order| {
             ensure_editable(order)?;
             let mut next = edit(&order.content)?;
             next.validate().map_err(ApiError::Validation)?;
@@ -49,7 +50,7 @@ impl OrderService {
         target: SendproStatus,
         reason: Option<&str>,
     ) -> ApiResult<Order> {
-        self.modify(caller, order_id, None, |order| {
+        self.modify(caller, order_id, None, EventKind::StatusChanged, |order| {
             let to = sendpro_transition(order.status, order.status_before_hold, target)
                 .map_err(|reason| ApiError::conflict(code::INVALID_STATE, reason))?;
             let Some(to) = to else { return Ok(()) };
@@ -73,7 +74,7 @@ impl OrderService {
         order_id: &str,
         sku: &str,
     ) -> ApiResult<Order> {
-        self.modify(caller, order_id, None, |order| {
+        self.modify(caller, order_id, None, EventKind::ItemRemoved, |order| {
             ensure_editable(order)?;
             let lines = &order.content.order_lines;
             let kept: Vec<_> = lines
@@ -116,7 +117,7 @@ impl OrderService {
         order_id: &str,
         tags: Vec<String>,
     ) -> ApiResult<Order> {
-        self.modify(caller, order_id, None, |order| {
+        self.modify(caller, order_id, None, EventKind::TagsChanged, |order| {
             order.tags = tags.clone();
             Ok(())
         })
@@ -125,7 +126,7 @@ impl OrderService {
 
     /// Soft delete: the row stays with its deletion time; the order number becomes free.
     pub async fn delete(&self, caller: &Caller, order_id: &str) -> ApiResult<Order> {
-        self.modify(caller, order_id, None, |order| {
+        self.modify(caller, order_id, None, EventKind::Deleted, |order| {
             order.deleted_at = Some(now_millis());
             Ok(())
         })

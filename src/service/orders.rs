@@ -6,6 +6,7 @@ use tracing::instrument;
 use super::idempotency::{IdempotencyKey, WINDOW_HOURS};
 use crate::auth::Caller;
 use crate::domain::date::now_millis;
+use crate::domain::history::{EventKind, HistoryEvent, changed_fields};
 use crate::domain::ids;
 use crate::domain::order::{OrderContent, Surface};
 use crate::domain::search::{DateField, Filter, Page, SearchQuery};
@@ -63,9 +64,17 @@ impl OrderService {
                 snapshot: order.clone(),
                 created_at: order.pb_create_date,
             });
-            match self.store.insert(&order, record.as_ref()).await {
+            let event = HistoryEvent::new(
+                EventKind::Created,
+                &order,
+                &caller.client_id,
+                caller.transaction_id.as_deref(),
+                Vec::new(),
+            );
+            match self.store.insert(&order, record.as_ref(), &event).await {
                 Ok(()) => {
                     tracing::info!(order_id = %order.order_id, "order created");
+                    metrics::counter!("oms_orders_created_total").increment(1);
                     return Ok(Created {
                         order,
                         replayed: false,
@@ -103,6 +112,7 @@ impl OrderService {
             ));
         }
         tracing::info!(order_id = %rec.order_id, "idempotent replay");
+        metrics::counter!("oms_idempotent_replays_total").increment(1);
         Ok(Some(Created {
             order: rec.snapshot,
             replayed: true,
@@ -132,14 +142,20 @@ impl OrderService {
     ) -> ApiResult<Order> {
         content.validate().map_err(ApiError::Validation)?;
         content.fill_totals();
-        self.modify(caller, order_id, if_match, move |order| {
-            ensure_editable(order)?;
-            let mut next = content.clone();
-            next.actual_shipping_details = order.content.actual_shipping_details.take();
-            next.sendpro = std::mem::take(&mut order.content.sendpro);
-            order.content = next;
-            Ok(())
-        })
+        self.modify(
+            caller,
+            order_id,
+            if_match,
+            EventKind::Replaced,
+            move |order| {
+                ensure_editable(order)?;
+                let mut next = content.clone();
+                next.actual_shipping_details = order.content.actual_shipping_details.take();
+                next.sendpro = std::mem::take(&mut order.content.sendpro);
+                order.content = next;
+                Ok(())
+            },
+        )
         .await
     }
 
@@ -152,6 +168,7 @@ impl OrderService {
         caller: &Caller,
         order_id: &str,
         if_match: Option<i64>,
+        kind: EventKind,
         change: F,
     ) -> ApiResult<Order>
     where
@@ -176,7 +193,18 @@ impl OrderService {
                 tags: next.tags != current.tags,
                 skus: next.content.order_lines != current.content.order_lines,
             };
-            match self.store.update(&next, current.version, reindex).await {
+            let event = HistoryEvent::new(
+                kind,
+                &next,
+                &caller.client_id,
+                caller.transaction_id.as_deref(),
+                changed_fields(&current, &next),
+            );
+            match self
+                .store
+                .update(&next, current.version, reindex, &event)
+                .await
+            {
                 Ok(()) => return Ok(next),
                 Err(StoreError::Conflict(ConflictKind::Version)) if if_match.is_some() => {
                     return Err(precondition_failed(current.version + 1));
@@ -191,6 +219,12 @@ impl OrderService {
         Err(ApiError::Unavailable(
             "too much contention on this order, retry".into(),
         ))
+    }
+
+    /// The change history of one of the caller's live orders.
+    pub async fn history(&self, caller: &Caller, order_id: &str) -> ApiResult<Vec<HistoryEvent>> {
+        self.get(caller, order_id).await?;
+        Ok(self.store.history(&caller.client_id, order_id).await?)
     }
 
     /// Runs a search for the caller; without a date criterion only the last six months count.

@@ -15,6 +15,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::domain::Order;
+use crate::domain::history::HistoryEvent;
 use crate::domain::search::{Page, SearchQuery};
 
 pub use postgres::PgStore;
@@ -58,6 +59,12 @@ pub struct IdempotencyRecord {
     pub created_at: DateTime<Utc>,
 }
 
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: usize,
+}
+
 /// Which side tables an update must rewrite.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Reindex {
@@ -67,11 +74,12 @@ pub struct Reindex {
 
 #[async_trait]
 pub trait OrderStore: Send + Sync + 'static {
-    /// Inserts a new order (and its idempotency record, in the same transaction).
+    /// Inserts a new order, its first history event and its idempotency record, atomically.
     async fn insert(
         &self,
         order: &Order,
         idempotency: Option<&IdempotencyRecord>,
+        event: &HistoryEvent,
     ) -> StoreResult<()>;
 
     async fn idempotency(
@@ -92,9 +100,16 @@ pub trait OrderStore: Send + Sync + 'static {
         order: &Order,
         expected_version: i64,
         reindex: Reindex,
+        event: &HistoryEvent,
     ) -> StoreResult<()>;
 
+    /// The history of a live order, oldest first.
+    async fn history(&self, client_id: &str, order_id: &str) -> StoreResult<Vec<HistoryEvent>>;
+
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>>;
+
+    /// Connections open and idle, for metrics.
+    fn pool_stats(&self) -> PoolStats;
 
     /// Reachable and migrated.
     async fn ping(&self) -> StoreResult<()>;
@@ -135,8 +150,17 @@ fn classify(err: sqlx::Error) -> StoreError {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(err.to_string())
         }
+        sqlx::Error::Database(db) if is_unavailable_code(db.code().as_deref()) => {
+            StoreError::Unavailable(db.to_string())
+        }
         other => StoreError::Other(other.into()),
     }
+}
+
+/// SQLSTATE classes that mean "the server is going away or cannot take us", not a bad query:
+/// 08 connection exceptions, 57P admin/crash shutdown, 53300 too many connections.
+fn is_unavailable_code(code: Option<&str>) -> bool {
+    code.is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300")
 }
 
 /// The derived columns of an order row.
@@ -178,6 +202,30 @@ impl Columns {
             doc: serde_json::to_string(order).map_err(anyhow::Error::from)?,
         })
     }
+}
+
+fn encode_event(event: &HistoryEvent) -> StoreResult<String> {
+    serde_json::to_string(&event.changed_fields)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("event does not encode: {e}")))
+}
+
+fn decode_event(
+    kind: &str,
+    version: i64,
+    time: DateTime<Utc>,
+    actor: String,
+    transaction_id: Option<String>,
+    changed: &str,
+) -> StoreResult<HistoryEvent> {
+    Ok(HistoryEvent {
+        kind: crate::domain::history::EventKind::parse(kind)
+            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown event type {kind}")))?,
+        version,
+        time,
+        actor,
+        transaction_id,
+        changed_fields: serde_json::from_str(changed).map_err(anyhow::Error::from)?,
+    })
 }
 
 fn decode_doc(doc: &str) -> StoreResult<Order> {

@@ -14,10 +14,11 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 use super::sql::{push_from_where, push_order_and_page};
 use super::{
-    Columns, ConflictKind, IdempotencyRecord, OrderStore, Reindex, StoreError, StoreOptions,
-    StoreResult, classify, decode_doc,
+    Columns, ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError,
+    StoreOptions, StoreResult, classify, decode_doc, decode_event, encode_event,
 };
 use crate::domain::Order;
+use crate::domain::history::HistoryEvent;
 use crate::domain::search::{Page, SearchQuery};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -111,12 +112,36 @@ async fn write_index(
     Ok(())
 }
 
+async fn write_event(
+    tx: &mut Transaction<'_, Sqlite>,
+    order: &Order,
+    event: &HistoryEvent,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO order_events (client_id, order_id, version, event_type, occurred_at, \
+         actor, transaction_id, changed_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&order.client_id)
+    .bind(&order.order_id)
+    .bind(event.version)
+    .bind(event.kind.as_str())
+    .bind(event.time)
+    .bind(&event.actor)
+    .bind(&event.transaction_id)
+    .bind(encode_event(event)?)
+    .execute(&mut **tx)
+    .await
+    .map_err(classify)?;
+    Ok(())
+}
+
 #[async_trait]
 impl OrderStore for SqliteStore {
     async fn insert(
         &self,
         order: &Order,
         idempotency: Option<&IdempotencyRecord>,
+        event: &HistoryEvent,
     ) -> StoreResult<()> {
         let cols = Columns::of(order)?;
         let mut tx = self.begin().await?;
@@ -170,6 +195,7 @@ impl OrderStore for SqliteStore {
             },
         )
         .await?;
+        write_event(&mut tx, order, event).await?;
         tx.commit().await.map_err(classify)
     }
 
@@ -226,6 +252,7 @@ impl OrderStore for SqliteStore {
         order: &Order,
         expected_version: i64,
         reindex: Reindex,
+        event: &HistoryEvent,
     ) -> StoreResult<()> {
         let cols = Columns::of(order)?;
         let mut tx = self.begin().await?;
@@ -257,6 +284,7 @@ impl OrderStore for SqliteStore {
             return Err(StoreError::Conflict(ConflictKind::Version));
         }
         write_index(&mut tx, order, &cols, reindex).await?;
+        write_event(&mut tx, order, event).await?;
         tx.commit().await.map_err(classify)
     }
 
@@ -284,6 +312,39 @@ impl OrderStore for SqliteStore {
             items,
             total: total as u64,
         })
+    }
+
+    async fn history(&self, client_id: &str, order_id: &str) -> StoreResult<Vec<HistoryEvent>> {
+        let rows = sqlx::query(
+            "SELECT e.event_type, e.version, e.occurred_at, e.actor, e.transaction_id, \
+             e.changed_fields AS changed_fields FROM order_events e \
+             JOIN orders o ON o.client_id = e.client_id AND o.order_id = e.order_id AND o.deleted_at IS NULL \
+             WHERE e.client_id = ? AND e.order_id = ? ORDER BY e.version",
+        )
+        .bind(client_id)
+        .bind(order_id)
+        .fetch_all(&self.readers)
+        .await
+        .map_err(classify)?;
+        rows.iter()
+            .map(|r| {
+                decode_event(
+                    r.get::<&str, _>("event_type"),
+                    r.get("version"),
+                    r.get("occurred_at"),
+                    r.get("actor"),
+                    r.get("transaction_id"),
+                    r.get::<&str, _>("changed_fields"),
+                )
+            })
+            .collect()
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            size: self.readers.size(),
+            idle: self.readers.num_idle(),
+        }
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -14,6 +14,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use oms::auth::AuthKeys;
+use oms::state::HttpSettings;
 use oms::store::{self, OrderStore, StoreOptions};
 use oms::{AppState, app};
 use serde_json::Value;
@@ -44,6 +45,10 @@ pub fn admin_url() -> String {
 
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
+        TestApp::with_settings(backend, HttpSettings::default()).await
+    }
+
+    pub async fn with_settings(backend: Backend, settings: HttpSettings) -> TestApp {
         let options = StoreOptions::default();
         let (url, dir, cleanup) = match backend {
             Backend::Sqlite => {
@@ -69,11 +74,12 @@ impl TestApp {
             }
         };
         let store = store::connect(&url, &options).await.expect("open store");
-        let keys = Arc::new(AuthKeys::hs256(SECRET, "oms", None));
-        let state = AppState {
-            orders: oms::service::OrderService::new(store.clone()),
-            auth: keys.clone(),
-        };
+        let state = AppState::with_settings(
+            store.clone(),
+            AuthKeys::hs256(SECRET, "oms", None),
+            settings,
+        );
+        let keys = state.auth.clone();
         TestApp {
             router: app(state),
             store,

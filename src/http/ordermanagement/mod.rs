@@ -26,6 +26,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/orders/{order_id}/items", delete(orders::delete_item))
         .route("/orders/{order_id}/tags", put(tags::set_tags))
+        .route(
+            "/orders/{order_id}/history",
+            axum::routing::get(orders::history),
+        )
 }
 
 /// Operation timestamps in the documents' style (`2025-07-02T18:27:48.172Z`).

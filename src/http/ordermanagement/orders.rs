@@ -296,3 +296,16 @@ pub async fn bulk_status(
         }),
     )
 }
+
+/// Every change of the order, oldest first.
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(order_id): Path<String>,
+) -> ApiResult<Response> {
+    let events = state.orders.history(&caller, &order_id).await?;
+    json(
+        StatusCode::OK,
+        &json!({ "orderId": order_id, "events": events }),
+    )
+}

@@ -1,0 +1,116 @@
+//! Order history: one event per change, written in the same transaction as the change itself,
+//! so an order can never change without its event (or gain an event without the change).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Order;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    Replaced,
+    Updated,
+    StatusChanged,
+    ItemRemoved,
+    TagsChanged,
+    Deleted,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Created => "created",
+            EventKind::Replaced => "replaced",
+            EventKind::Updated => "updated",
+            EventKind::StatusChanged => "status_changed",
+            EventKind::ItemRemoved => "item_removed",
+            EventKind::TagsChanged => "tags_changed",
+            EventKind::Deleted => "deleted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<EventKind> {
+        serde_json::from_value(Value::String(text.to_string())).ok()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEvent {
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    pub version: i64,
+    #[serde(with = "super::date::utc_millis")]
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub transaction_id: Option<String>,
+    pub changed_fields: Vec<String>,
+}
+
+impl HistoryEvent {
+    pub fn new(
+        kind: EventKind,
+        order: &Order,
+        actor: &str,
+        transaction_id: Option<&str>,
+        changed_fields: Vec<String>,
+    ) -> HistoryEvent {
+        HistoryEvent {
+            kind,
+            version: order.version,
+            time: order.pb_update_date,
+            actor: actor.to_string(),
+            transaction_id: transaction_id.map(str::to_string),
+            changed_fields,
+        }
+    }
+}
+
+/// Names (canonical spelling) of the top-level fields that differ between two versions.
+pub fn changed_fields(before: &Order, after: &Order) -> Vec<String> {
+    let mut fields = Vec::new();
+    if before.status != after.status {
+        fields.push("status".to_string());
+    }
+    if before.hold_reason != after.hold_reason {
+        fields.push("holdReason".to_string());
+    }
+    if before.tags != after.tags {
+        fields.push("tags".to_string());
+    }
+    if before.deleted_at != after.deleted_at {
+        fields.push("deletedAt".to_string());
+    }
+    let (Ok(Value::Object(a)), Ok(Value::Object(b))) = (
+        serde_json::to_value(&before.content),
+        serde_json::to_value(&after.content),
+    ) else {
+        return fields;
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        if key == "sendpro" {
+            let (sa, sb) = (a.get(key), b.get(key));
+            let names =
+                |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_default();
+            let (sa, sb) = (names(sa), names(sb));
+            let mut inner: Vec<&String> = sa.keys().chain(sb.keys()).collect();
+            inner.sort();
+            inner.dedup();
+            fields.extend(
+                inner
+                    .into_iter()
+                    .filter(|k| sa.get(*k) != sb.get(*k))
+                    .cloned(),
+            );
+        } else if a.get(key) != b.get(key) {
+            fields.push(key.clone());
+        }
+    }
+    fields
+}

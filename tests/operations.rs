@@ -1,0 +1,375 @@
+//! What operators rely on: health, readiness, metrics, request ids, compression, limits, history.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::fixtures::*;
+use common::{Backend, TestApp};
+use oms::http::rate_limit::RateLimiter;
+use oms::state::HttpSettings;
+use serde_json::json;
+use tower::ServiceExt;
+
+const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
+const OM: &str = "/ordermanagement/api/v1/orders";
+
+both!(health_and_readiness_need_no_auth, |app| async move {
+    app.send(Method::GET, "/healthz", None, None, None)
+        .await
+        .expect(StatusCode::OK);
+    let r = app
+        .send(Method::GET, "/readyz", None, None, None)
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(r.body["status"], "ready");
+});
+
+both!(
+    readiness_fails_when_the_database_is_gone,
+    |app| async move {
+        app.store.close().await;
+        let r = app.send(Method::GET, "/readyz", None, None, None).await;
+        assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.header("retry-after"), Some("1"));
+    }
+);
+
+both!(
+    metrics_count_requests_by_route_and_status,
+    |app| async move {
+        let t = app.token("m1");
+        app.send(
+            Method::POST,
+            ORDERS,
+            Some(&t),
+            Some("m-1"),
+            Some(&seed_create("m1")),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        app.send(
+            Method::POST,
+            ORDERS,
+            Some(&t),
+            Some("m-1"),
+            Some(&seed_create("m1")),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        let response = app
+            .router
+            .clone()
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        assert!(
+        text.contains(r#"oms_http_requests_total{method="POST",route="/shippingservices/fulfillment/v1/orders",status="201"}"#),
+        "{text}"
+    );
+        assert!(
+            text.contains("oms_http_request_duration_seconds_bucket"),
+            "{text}"
+        );
+        assert!(text.contains("oms_orders_created_total"), "{text}");
+        assert!(text.contains("oms_idempotent_replays_total"), "{text}");
+        assert!(text.contains("oms_db_pool_size"), "{text}");
+        assert!(text.contains("oms_db_pool_idle"), "{text}");
+    }
+);
+
+both!(request_ids_are_generated_or_echoed, |app| async move {
+    let r = app.send(Method::GET, "/healthz", None, None, None).await;
+    let generated = r.header("x-request-id").expect("generated request id");
+    assert_eq!(generated.len(), 36, "a UUID: {generated}");
+    let r = app
+        .raw(
+            Request::get("/healthz")
+                .header("x-request-id", "abc-123")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.header("x-request-id"), Some("abc-123"));
+});
+
+both!(
+    large_responses_are_compressed_on_request,
+    |app| async move {
+        let t = app.token("z1");
+        for n in 0..5 {
+            app.send(
+                Method::POST,
+                ORDERS,
+                Some(&t),
+                Some(&format!("z{n}")),
+                Some(&order_numbered("z1", &format!("Z-{n}"))),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        }
+        let req = Request::post(format!("{ORDERS}/search"))
+            .header("authorization", format!("Bearer {t}"))
+            .header("x-pb-transactionid", "zs")
+            .header("content-type", "application/json")
+            .header("accept-encoding", "gzip")
+            .body(Body::from(json!({"clientId": "z1"}).to_string()))
+            .unwrap();
+        let response = app.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers().get("content-encoding").unwrap(), "gzip");
+    }
+);
+
+both!(history_records_every_change_in_order, |app| async move {
+    let t = app.token("h1");
+    let created = app
+        .send(
+            Method::POST,
+            ORDERS,
+            Some(&t),
+            Some("h-create"),
+            Some(&seed_create("h1")),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let id = created.body["orderId"].as_str().unwrap().to_string();
+    let patch = Request::patch(format!("{OM}/{id}"))
+        .header("authorization", format!("Bearer {t}"))
+        .header("x-pb-transactionid", "h-patch")
+        .header("content-type", "application/json")
+        .body(Body::from(
+            json!({"orderMessage": {"type": "GIFT", "message": "hi"}}).to_string(),
+        ))
+        .unwrap();
+    app.raw(patch).await.expect(StatusCode::OK);
+    app.send(
+        Method::PUT,
+        &format!("{OM}/{id}/tags"),
+        Some(&t),
+        None,
+        Some(&json!({"tagIds": ["a"]})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    app.send(
+        Method::PATCH,
+        &format!("{OM}/bulk/status"),
+        Some(&t),
+        None,
+        Some(&json!({"orders": [{"orderId": id}], "status": "ONHOLD"})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let h = app
+        .send(
+            Method::GET,
+            &format!("{OM}/{id}/history"),
+            Some(&t),
+            None,
+            None,
+        )
+        .await
+        .expect(StatusCode::OK);
+    let events = h.body["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["created", "updated", "tags_changed", "status_changed"]
+    );
+    let versions: Vec<i64> = events
+        .iter()
+        .map(|e| e["version"].as_i64().unwrap())
+        .collect();
+    assert_eq!(versions, [1, 2, 3, 4]);
+    assert!(events.iter().all(|e| e["actor"] == "h1"));
+    assert_eq!(events[0]["transactionId"], "h-create");
+    assert_eq!(events[1]["transactionId"], "h-patch");
+    assert_eq!(events[1]["changedFields"], json!(["orderMessage"]));
+    assert_eq!(events[2]["changedFields"], json!(["tags"]));
+    assert_eq!(events[3]["changedFields"], json!(["status"]));
+
+    // Another tenant sees nothing.
+    let other = app.token("h2");
+    app.send(
+        Method::GET,
+        &format!("{OM}/{id}/history"),
+        Some(&other),
+        None,
+        None,
+    )
+    .await
+    .expect(StatusCode::NOT_FOUND);
+});
+
+both!(
+    concurrent_patches_leave_one_event_per_version,
+    |app| async move {
+        let t = app.token("h3");
+        let created = app
+            .send(
+                Method::POST,
+                ORDERS,
+                Some(&t),
+                Some("h3"),
+                Some(&seed_create("h3")),
+            )
+            .await
+            .expect(StatusCode::CREATED);
+        let id = created.body["orderId"].as_str().unwrap().to_string();
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            let (app, t, id) = (app.clone(), t.clone(), id.clone());
+            tasks.push(tokio::spawn(async move {
+                let body = json!({"orderMessage": {"message": format!("m{i}")}});
+                app.send(
+                    Method::PATCH,
+                    &format!("{OM}/{id}"),
+                    Some(&t),
+                    None,
+                    Some(&body),
+                )
+                .await
+                .expect(StatusCode::OK);
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let h = app
+            .send(
+                Method::GET,
+                &format!("{OM}/{id}/history"),
+                Some(&t),
+                None,
+                None,
+            )
+            .await
+            .expect(StatusCode::OK);
+        let versions: Vec<i64> = h.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["version"].as_i64().unwrap())
+            .collect();
+        assert_eq!(versions, (1..=11).collect::<Vec<_>>());
+    }
+);
+
+/// A request whose body never finishes holds its slot; what comes next finds the server full.
+#[tokio::test]
+async fn saturated_server_answers_503_at_once() {
+    let settings = HttpSettings {
+        max_concurrency: 1,
+        ..HttpSettings::default()
+    };
+    let app = Arc::new(TestApp::with_settings(Backend::Sqlite, settings).await);
+    let t = app.token("c1");
+    let (_tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+    let stuck = Request::post(ORDERS)
+        .header("authorization", format!("Bearer {t}"))
+        .header("x-pb-transactionid", "stuck")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(tokio_stream_from(rx)))
+        .unwrap();
+    let router = app.router.clone();
+    let holder = tokio::spawn(async move { router.oneshot(stuck).await });
+    tokio::task::yield_now().await;
+    let mut saw_503 = false;
+    for _ in 0..100 {
+        let r = app.send(Method::GET, "/healthz", None, None, None).await;
+        if r.status == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(r.header("retry-after"), Some("1"));
+            assert_eq!(r.body["errors"][0]["errorCode"], "service_unavailable");
+            saw_503 = true;
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        saw_503,
+        "a second request must be shed while the first holds the only slot"
+    );
+    holder.abort();
+}
+
+#[tokio::test]
+async fn slow_requests_time_out_with_the_configured_status() {
+    let settings = HttpSettings {
+        request_timeout: Duration::from_millis(200),
+        ..HttpSettings::default()
+    };
+    let app = TestApp::with_settings(Backend::Sqlite, settings).await;
+    let t = app.token("c1");
+    let (_tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
+    let stuck = Request::post(ORDERS)
+        .header("authorization", format!("Bearer {t}"))
+        .header("x-pb-transactionid", "slow")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(tokio_stream_from(rx)))
+        .unwrap();
+    let r = app.raw(stuck).await;
+    assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(r.body["errors"][0]["errorCode"], "request_timeout");
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_retry_after_per_client() {
+    let settings = HttpSettings {
+        rate_limiter: Some(RateLimiter::new(0.5, 2)),
+        ..HttpSettings::default()
+    };
+    let app = TestApp::with_settings(Backend::Sqlite, settings).await;
+    let (a, b) = (app.token("r1"), app.token("r2"));
+    let path = format!("{OM}/PBnothing000");
+    for _ in 0..2 {
+        app.send(Method::GET, &path, Some(&a), None, None)
+            .await
+            .expect(StatusCode::NOT_FOUND);
+    }
+    let limited = app.send(Method::GET, &path, Some(&a), None, None).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(limited.body["errorCode"], "rate_limited");
+    app.send(Method::GET, &path, Some(&b), None, None)
+        .await
+        .expect(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cors_is_off_by_default_and_follows_configuration() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let req = || {
+        Request::get("/healthz")
+            .header("origin", "https://shop.example")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let r = app.raw(req()).await;
+    assert!(r.header("access-control-allow-origin").is_none());
+    let settings = HttpSettings {
+        cors_origins: vec!["https://shop.example".into()],
+        ..HttpSettings::default()
+    };
+    let app = TestApp::with_settings(Backend::Sqlite, settings).await;
+    let r = app.raw(req()).await;
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://shop.example")
+    );
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<axum::body::Bytes, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<axum::body::Bytes, std::io::Error>> + Send + 'static {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
