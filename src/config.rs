@@ -30,6 +30,8 @@ pub enum Command {
     Serve,
     /// Apply migrations and exit.
     Migrate,
+    /// Print the OpenAPI document (the one served at /openapi.json).
+    Openapi,
     /// Print a bearer token for this configuration.
     Token {
         #[arg(long)]

@@ -19,6 +19,10 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(database = %cli.config.redacted_database_url(), "migrations applied");
             Ok(())
         }
+        Command::Openapi => {
+            println!("{}", oms::http::openapi::document_json());
+            Ok(())
+        }
         Command::Token {
             client_id,
             scope,

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::Order;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Created,
@@ -37,13 +37,14 @@ impl EventKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryEvent {
     #[serde(rename = "type")]
     pub kind: EventKind,
     pub version: i64,
     #[serde(with = "super::date::utc_millis")]
+    #[schema(value_type = String, format = DateTime)]
     pub time: DateTime<Utc>,
     pub actor: String,
     pub transaction_id: Option<String>,

@@ -163,29 +163,35 @@ impl SendproExtras {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Reference {
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 255)]
     pub values: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShippingDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50, example = "PITNEY BOWES")]
     pub carrier: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50, example = "PARCEL")]
     pub service_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64)]
     pub service_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub tracking_number: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum OrderType {
     #[serde(rename = "eCom")]
     ECom,
@@ -215,7 +221,7 @@ impl OrderType {
 }
 
 /// `X` normal (default), `R` rush, `E` emergency.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub enum OrderHandling {
     X,
     R,
@@ -236,147 +242,195 @@ impl<'de> Deserialize<'de> for OrderHandling {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderLine {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0)]
     pub line_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 60, example = "0001-0001")]
     pub sku: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 255)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(min_length = 2, max_length = 2, pattern = "^[A-Za-z]{2}$")]
     pub origin_country_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub origin_state_province: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub unit_price: Option<Decimal>,
     #[serde(
         default,
         rename = "hSTariffCode",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(max_length = 14)]
     pub hs_tariff_code: Option<String>,
     #[serde(
         default,
         rename = "hSTariffCodeCountry",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(min_length = 2, max_length = 2, pattern = "^[A-Za-z]{2}$")]
     pub hs_tariff_code_country: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub ordered_quantity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub line_total: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50, example = "NEW")]
     pub inventory_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub additional_details: Option<Value>,
     /// SendPro360-only item fields.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub custom_product_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub unit_weight: Option<Value>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Price {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub fee: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 3)]
     pub currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub percentage: Option<Decimal>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderCharges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub order_currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub shipping_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub total_item_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub total_duty_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duty_details: Option<Vec<Price>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub total_tax_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<Vec<Price>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub total_discount_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_details: Option<Vec<Price>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub cash_on_delivery_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_charge_details: Option<Vec<Price>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub total_order_amount: Option<Decimal>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Address {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub company: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 25)]
     pub phone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 70)]
     pub email: Option<String>,
     #[serde(default)]
+    #[schema(max_items = 3)]
     pub address_lines: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub city_town: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub state_province: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "string_or_number"
     )]
+    #[schema(max_length = 20, example = "36830")]
     pub postal_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(
+        min_length = 2,
+        max_length = 2,
+        pattern = "^[A-Za-z]{2}$",
+        example = "US"
+    )]
     pub country_code: Option<String>,
     /// SendPro360 `residential` flag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub residential: Option<bool>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomsInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub customs_declared_value: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
     pub importer_customs_reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub importer_customs_reference_type: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DropShipInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub company_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 100)]
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub city: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50)]
     pub state: Option<String>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "string_or_number"
     )]
+    #[schema(max_length = 20)]
     pub postal_code: Option<String>,
 }
 

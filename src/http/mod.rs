@@ -4,6 +4,7 @@ pub mod extract;
 pub mod fulfillment;
 mod health;
 pub mod observe;
+pub mod openapi;
 pub mod ordermanagement;
 pub mod rate_limit;
 
@@ -16,7 +17,6 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use tower::ServiceBuilder;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::compression::CompressionLayer;
@@ -24,6 +24,10 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
 
 use crate::domain::Order;
 use crate::error::ErrorReport;
@@ -34,6 +38,16 @@ pub const FULFILLMENT_BASE: &str = "/shippingservices/fulfillment/v1";
 pub const SENDPRO_BASE: &str = "/ordermanagement/api/v1";
 /// Set on a create answered from an earlier request with the same idempotency key.
 pub const IDEMPOTENT_REPLAY: &str = "idempotent-replayed";
+
+/// Every route with its OpenAPI description; `app` serves it, `openapi::document` prints it.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .nest(FULFILLMENT_BASE, fulfillment::routes())
+        .nest(SENDPRO_BASE, ordermanagement::routes())
+}
 
 /// The whole application; `main` and every test use this same router.
 ///
@@ -55,12 +69,9 @@ pub fn app(state: AppState) -> Router {
             .allow_headers(Any)
             .expose_headers(Any)
     });
-    let router = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .nest(FULFILLMENT_BASE, fulfillment::routes())
-        .nest(SENDPRO_BASE, ordermanagement::routes())
+    let (routes, spec) = routes().split_for_parts();
+    let router = routes
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
         .route_layer(middleware::from_fn(observe::capture_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })

@@ -22,50 +22,76 @@ use crate::domain::{Order, Status};
 use crate::error::{ApiError, ApiResult};
 
 /// The Orders object as a client sends it (create and full replace).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = FulfillmentOrderRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderIn {
+    #[schema(value_type = String, required = true, example = "1234")]
     client_id: Option<String>,
+    #[schema(value_type = String, required = true, max_length = 50, min_length = 1, example = "OR12345645678")]
     client_order_id: Option<String>,
+    #[schema(max_length = 50)]
     customer_order_id: Option<String>,
+    #[schema(max_length = 50)]
     brand: Option<String>,
     references: Option<Vec<Reference>>,
+    #[schema(value_type = Option<Object>)]
     sales_channel: Option<Value>,
     input_shipping_details: Option<ShippingDetails>,
+    /// Alias of `inputShippingDetails` (seeds 001/002 spell it this way).
     shipping_details: Option<ShippingDetails>,
     order_type: Option<OrderType>,
+    #[schema(value_type = String, format = DateTime, required = true, example = "2022-02-07T01:20:00Z")]
     create_date: Option<IsoDate>,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2022-02-07T01:20:00Z")]
     update_date: Option<IsoDate>,
+    #[schema(max_length = 50)]
     from_node: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2022-02-07T01:20:00Z")]
     ship_on_date: Option<IsoDate>,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2022-02-07T01:20:00Z")]
     fulfillment_release_date: Option<IsoDate>,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2022-02-07T01:20:00Z")]
     promised_delivery_date: Option<IsoDate>,
     order_handling: Option<OrderHandling>,
+    #[schema(value_type = Vec<OrderLine>, required = true, min_items = 1, max_items = 1000)]
     order_lines: Option<Vec<OrderLine>>,
     order_charges: Option<OrderCharges>,
+    #[schema(value_type = Address, required = true)]
     to_address: Option<Address>,
     billing_address: Option<Address>,
     is_gift: Option<bool>,
+    #[schema(max_length = 1024)]
     gift_message_text: Option<String>,
+    #[schema(value_type = Option<Vec<Object>>)]
     value_added_services: Option<Vec<Value>>,
+    #[schema(value_type = Option<Vec<Object>>)]
     payment_details: Option<Vec<Value>>,
     customs_info: Option<CustomsInfo>,
+    #[schema(max_length = 255)]
     internal_notes: Option<String>,
     drop_ship_info: Option<DropShipInfo>,
     // RESPONSE ONLY: accepted so a client can send back what it read, and ignored.
     #[serde(rename = "orderId")]
+    #[schema(ignore)]
     _order_id: Option<Value>,
     #[serde(rename = "pbCreateDate")]
+    #[schema(ignore)]
     _pb_create_date: Option<Value>,
     #[serde(rename = "pbUpdateDate")]
+    #[schema(ignore)]
     _pb_update_date: Option<Value>,
     #[serde(rename = "status")]
+    #[schema(ignore)]
     _status: Option<Value>,
     #[serde(rename = "isOnHold")]
+    #[schema(ignore)]
     _is_on_hold: Option<Value>,
     #[serde(rename = "holdReason")]
+    #[schema(ignore)]
     _hold_reason: Option<Value>,
     #[serde(rename = "actualShippingDetails")]
+    #[schema(ignore)]
     _actual_shipping_details: Option<Value>,
 }
 
@@ -149,7 +175,8 @@ impl OrderIn {
 }
 
 /// The Orders object as the API returns it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = FulfillmentOrder)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderOut<'a> {
     client_id: &'a str,
@@ -161,6 +188,7 @@ pub struct OrderOut<'a> {
     brand: Option<&'a str>,
     references: &'a [Reference],
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     sales_channel: Option<&'a Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     input_shipping_details: Option<&'a ShippingDetails>,
@@ -168,20 +196,28 @@ pub struct OrderOut<'a> {
     shipping_details: Option<&'a ShippingDetails>,
     #[serde(skip_serializing_if = "Option::is_none")]
     actual_shipping_details: Option<&'a ShippingDetails>,
+    #[schema(value_type = OrderType)]
     order_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     create_date: Option<&'a IsoDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     update_date: Option<&'a IsoDate>,
+    #[schema(format = DateTime)]
     pb_create_date: String,
+    #[schema(format = DateTime)]
     pb_update_date: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     from_node: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     ship_on_date: Option<&'a IsoDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     fulfillment_release_date: Option<&'a IsoDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     promised_delivery_date: Option<&'a IsoDate>,
     order_handling: OrderHandling,
     order_lines: Vec<OrderLine>,
@@ -194,8 +230,10 @@ pub struct OrderOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     gift_message_text: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     value_added_services: Option<&'a [Value]>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     payment_details: Option<&'a [Value]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     customs_info: Option<&'a CustomsInfo>,
@@ -272,7 +310,8 @@ fn address_view(address: &Address) -> Address {
 }
 
 /// The subset returned by `/orders/status/search` (seed 002).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = FulfillmentOrderStatus)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderStatusOut<'a> {
     client_id: &'a str,
@@ -285,10 +324,14 @@ pub struct OrderStatusOut<'a> {
     status: Status,
     is_on_hold: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     create_date: Option<&'a IsoDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     update_date: Option<&'a IsoDate>,
+    #[schema(format = DateTime)]
     pb_create_date: String,
+    #[schema(format = DateTime)]
     pb_update_date: String,
 }
 
@@ -311,34 +354,51 @@ impl<'a> OrderStatusOut<'a> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ViewQuery {
+    /// Must be the client of the bearer token.
+    #[param(value_type = String, required = true)]
     pub client_id: Option<String>,
     pub brand: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    /// Page number, from 1.
+    #[param(value_type = Option<u32>, minimum = 1)]
     page: Option<String>,
+    /// Orders per page (default 20).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     size: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = FulfillmentSearchRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchIn {
+    #[schema(value_type = String, required = true, example = "NGST")]
     client_id: Option<String>,
+    /// `<property>-asc|desc`, property one of createDate, updateDate, pbCreateDate, pbUpdateDate.
     #[serde(default)]
+    #[schema(example = json!(["createDate-asc"]))]
     sort: Vec<String>,
     #[serde(default)]
     search_fields: Vec<SearchField>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A criterion: `name` is one of orders, orderId, clientOrderId, brand, orderType, status,
+/// createDate, updateDate, pbCreateDate, pbUpdateDate (case-insensitive); date values are
+/// `[from]` or `[from, to]`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchField {
+    #[schema(example = "status")]
     name: String,
+    #[schema(value_type = Vec<String>, min_items = 1, example = json!(["RECEIVED"]))]
     values: Vec<Value>,
 }
 
@@ -519,7 +579,7 @@ pub fn date_filter(
 }
 
 /// Seed 002's envelope.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SearchOut<T> {
     total_pages: u64,

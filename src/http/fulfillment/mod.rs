@@ -3,15 +3,15 @@
 pub mod dto;
 mod orders;
 
-use axum::Router;
-use axum::routing::{get, post};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/orders", post(orders::create))
-        .route("/orders/{order_id}", get(orders::view).put(orders::replace))
-        .route("/orders/search", post(orders::search))
-        .route("/orders/status/search", post(orders::status_search))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(orders::create))
+        .routes(routes!(orders::view, orders::replace))
+        .routes(routes!(orders::search))
+        .routes(routes!(orders::status_search))
 }

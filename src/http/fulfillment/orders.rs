@@ -9,11 +9,26 @@ use crate::auth::Caller;
 use crate::domain::order::Surface;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, TransactionId};
+use crate::http::openapi::FulfillmentErrors;
 use crate::http::{IDEMPOTENT_REPLAY, if_match, json, with_etag};
 use crate::state::AppState;
 
 const SURFACE: &str = "fulfillment";
 
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "Fulfillment Orders",
+    operation_id = "fulfillmentCreateOrder",
+    summary = "Create an Order",
+    params(("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h).")),
+    request_body = OrderIn,
+    responses(
+        (status = 201, description = "The created order (also the answer to an identical retry)", body = OrderOut,
+            headers(("ETag" = String, description = "The order version"), ("X-PB-TransactionId" = String))),
+        (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 409, description = "Duplicate clientOrderId, or the transaction id was used for another request", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,6 +54,18 @@ pub async fn create(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/orders/{orderId}",
+    tag = "Fulfillment Orders",
+    operation_id = "fulfillmentViewOrder",
+    summary = "View an Order",
+    params(("orderId" = String, Path, description = "The order id"), ("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), ViewQuery),
+    responses(
+        (status = 200, description = "The order", body = OrderOut, headers(("ETag" = String))),
+        (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 404, description = "No such order for this client", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+    )
+)]
 pub async fn view(
     State(state): State<AppState>,
     caller: Caller,
@@ -67,6 +94,20 @@ pub async fn view(
     ))
 }
 
+#[utoipa::path(
+    put,
+    path = "/orders/{orderId}",
+    tag = "Fulfillment Orders",
+    operation_id = "fulfillmentUpdateOrder",
+    summary = "Update an Order (whole object)",
+    params(("orderId" = String, Path, description = "The order id"), ("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."),
+        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the order changed since")),
+    request_body = OrderIn,
+    responses(
+        (status = 200, description = "The updated order", body = OrderOut, headers(("ETag" = String))),
+        (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 404, description = "No such order for this client", body = FulfillmentErrors), (status = 409, description = "Duplicate clientOrderId, or the order is shipped, returned or canceled", body = FulfillmentErrors), (status = 412, description = "If-Match names an older version", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+    )
+)]
 pub async fn replace(
     State(state): State<AppState>,
     caller: Caller,
@@ -87,6 +128,20 @@ pub async fn replace(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/search",
+    tag = "Fulfillment Orders",
+    operation_id = "fulfillmentFindOrders",
+    summary = "Find Orders (all order data)",
+    description = "Without a date criterion only orders created in the last six months are searched.",
+    params(("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
+    request_body = SearchIn,
+    responses(
+        (status = 200, description = "One page of matching orders", body = SearchOut<OrderOut>),
+        (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+    )
+)]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
@@ -100,6 +155,19 @@ pub async fn search(
     json(StatusCode::OK, &SearchOut::new(&query, &page, orders))
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/status/search",
+    tag = "Fulfillment Orders",
+    operation_id = "fulfillmentFindOrderStatuses",
+    summary = "Find Orders (status subset)",
+    params(("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
+    request_body = SearchIn,
+    responses(
+        (status = 200, description = "One page of matching orders, status fields only", body = SearchOut<OrderStatusOut>),
+        (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+    )
+)]
 pub async fn status_search(
     State(state): State<AppState>,
     caller: Caller,

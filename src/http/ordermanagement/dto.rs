@@ -14,20 +14,26 @@ use crate::domain::validate::{FieldError, Problems};
 use crate::error::{ApiError, ApiResult};
 
 /// The order as a SendPro360 client sends it (create; and the merge base of a PATCH).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SendproOrderRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50, example = "ORD123456")]
     pub order_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub order_message: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub metadata: Option<Vec<Map<String, Value>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charges: Option<ChargesDoc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub shipping_reference: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub customer_info: Option<Map<String, Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from_address: Option<AddressDoc>,
@@ -36,8 +42,10 @@ pub struct OrderDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<Vec<ItemDoc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub additional_addresses: Option<Vec<Map<String, Value>>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub shipping_preferences: Option<Map<String, Value>>,
 }
 
@@ -57,24 +65,30 @@ pub const FIELDS: [&str; 11] = [
 ];
 pub const REQUIRED: [&str; 4] = ["orderNumber", "fromAddress", "toAddress", "items"];
 
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Charges)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChargesDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub gmv: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub sub_total: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub total_paid: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_type: Option<String>,
 }
 
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = SendproAddress)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AddressDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,12 +121,14 @@ pub struct AddressDoc {
     pub residential: Option<bool>,
 }
 
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = Item)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_product_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 60, example = "SKU12345")]
     pub item_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
@@ -133,10 +149,13 @@ pub struct ItemDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin_state_province: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 1000000)]
     pub quantity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 0, multiple_of = 0.0001)]
     pub unit_price: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub unit_weight: Option<Map<String, Value>>,
 }
 
@@ -437,36 +456,44 @@ pub fn translate(err: ApiError) -> ApiError {
 }
 
 /// GET and search element: `{orderInfo, orderShippingInfo}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = SendproOrder)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderView {
     order_info: OrderInfo,
     order_shipping_info: OrderShippingInfo,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct OrderInfo {
     order_id: String,
     order_number: String,
+    #[schema(value_type = String, example = "UNFULFILLED")]
     status: &'static str,
+    #[schema(format = DateTime)]
     order_create_date: String,
+    #[schema(format = DateTime)]
     order_update_date: String,
+    #[schema(value_type = String, example = "API")]
     source_flow_type: &'static str,
     created_by: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     customer_info: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     order_message: Option<Map<String, Value>>,
     items: Vec<ItemDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
     charges: Option<ChargesDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     metadata: Option<Vec<Map<String, Value>>>,
     tag_ids: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct OrderShippingInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -474,10 +501,13 @@ struct OrderShippingInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     to_address: Option<AddressDoc>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
     additional_addresses: Option<Vec<Map<String, Value>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     shipping_reference: Option<Map<String, Value>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     shipping_preferences: Option<Map<String, Value>>,
 }
 
@@ -568,4 +598,90 @@ mod tests {
         assert_eq!(back["charges"]["totalPaid"], serde_json::json!(55.5));
         assert_eq!(back["fromAddress"]["countryCode"], "CA");
     }
+}
+
+/// The outcome of a create, update, item removal or delete.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OperationResult {
+    pub order_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_number: Option<String>,
+    /// `Created`, `Updated` or `Deleted`: what happened, not the order status.
+    #[schema(example = "Updated")]
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub transaction_create_date: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub transaction_date_time: Option<String>,
+    /// The order's tags after a tag update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag_ids: Option<Vec<String>>,
+}
+
+/// Bulk status and bulk tags: the documented summary plus one result per listed order.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkOutcome {
+    #[schema(example = "ONHOLD")]
+    pub status: String,
+    pub message: String,
+    #[schema(format = DateTime)]
+    pub transaction_date_time: String,
+    pub results: Vec<BulkResult>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkResult {
+    pub order_id: String,
+    pub success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<BulkError>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkError {
+    pub error_code: String,
+    pub message: String,
+}
+
+impl BulkResult {
+    pub fn of<T>(order_id: &str, outcome: &ApiResult<T>) -> BulkResult {
+        BulkResult {
+            order_id: order_id.to_string(),
+            success: outcome.is_ok(),
+            error: outcome.as_ref().err().map(|e| BulkError {
+                error_code: e.code().to_string(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.error
+            .as_ref()
+            .is_some_and(|e| e.error_code == crate::error::code::NOT_FOUND)
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchPage {
+    pub orders: Vec<OrderView>,
+    /// Page index, from 0.
+    pub page: u32,
+    pub size: u32,
+    pub total_elements: u64,
+    pub total_pages: u64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    pub order_id: String,
+    pub events: Vec<crate::domain::history::HistoryEvent>,
 }

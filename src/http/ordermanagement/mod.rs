@@ -6,30 +6,22 @@ mod orders;
 mod search;
 mod tags;
 
-use axum::Router;
-use axum::routing::{delete, patch, post, put};
 use chrono::SecondsFormat;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/orders", post(orders::create))
-        .route("/orders/search", post(search::search))
-        .route("/orders/bulk/status", patch(orders::bulk_status))
-        .route("/orders/bulkTags", put(tags::bulk_tags))
-        .route(
-            "/orders/{order_id}",
-            axum::routing::get(orders::get)
-                .patch(orders::patch)
-                .delete(orders::delete),
-        )
-        .route("/orders/{order_id}/items", delete(orders::delete_item))
-        .route("/orders/{order_id}/tags", put(tags::set_tags))
-        .route(
-            "/orders/{order_id}/history",
-            axum::routing::get(orders::history),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(orders::create))
+        .routes(routes!(search::search))
+        .routes(routes!(orders::bulk_status))
+        .routes(routes!(tags::bulk_tags))
+        .routes(routes!(orders::get, orders::patch, orders::delete))
+        .routes(routes!(orders::delete_item))
+        .routes(routes!(tags::set_tags))
+        .routes(routes!(orders::history))
 }
 
 /// Operation timestamps in the documents' style (`2025-07-02T18:27:48.172Z`).

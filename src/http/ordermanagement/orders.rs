@@ -4,10 +4,13 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use super::dto::{FIELDS, OrderDoc, OrderView, REQUIRED, translate};
+use super::dto::{
+    BulkOutcome, BulkResult, FIELDS, HistoryPage, OperationResult, OrderDoc, OrderView, REQUIRED,
+    translate,
+};
 use super::merge::merge;
 use super::transaction_time;
 use crate::auth::Caller;
@@ -17,6 +20,7 @@ use crate::domain::status::SendproStatus;
 use crate::domain::validate::{Problems, combine};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, TRANSACTION_ID, from_document};
+use crate::http::openapi::SendproError;
 use crate::http::{IDEMPOTENT_REPLAY, if_match, json, with_etag};
 use crate::service::IdempotencyKey;
 use crate::state::AppState;
@@ -42,6 +46,26 @@ fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<Idempotenc
         .transpose()
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders",
+    tag = "Order",
+    operation_id = "createOrder",
+    summary = "Create Order",
+    description = "Creates an order in the UNFULFILLED state. orderNumber, fromAddress, toAddress and at least one item are required; orderNumber is unique per client among live orders.",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create idempotent for 24 h (1-255 of A-Za-z0-9_-)"), ("X-PB-TransactionId" = Option<String>, Header, description = "Used as the idempotency key when Idempotency-Key is absent (1-25 of A-Za-z0-9_-)")),
+    request_body = OrderDoc,
+    responses(
+        (status = 200, description = "The Order has been created Successfully.", body = OperationResult, headers(("ETag" = String))),
+        (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 403, description = "The token lacks orders:write", body = SendproError),
+        (status = 409, description = "orderNumber already used, or idempotency key reused for another request", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -65,18 +89,15 @@ pub async fn create(
         .await
         .map_err(translate)?;
     let order = &created.order;
-    let mut response = with_etag(
-        json(
-            StatusCode::OK,
-            &json!({
-                "orderId": order.order_id,
-                "orderNumber": order.content.client_order_id,
-                "status": "Created",
-                "transactionCreateDate": format_utc(&order.pb_create_date),
-            }),
-        )?,
-        order,
-    );
+    let result = OperationResult {
+        order_id: order.order_id.clone(),
+        order_number: Some(order.content.client_order_id.clone()),
+        status: "Created",
+        transaction_create_date: Some(format_utc(&order.pb_create_date)),
+        transaction_date_time: None,
+        tag_ids: None,
+    };
+    let mut response = with_etag(json(StatusCode::OK, &result)?, order);
     if created.replayed {
         response
             .headers_mut()
@@ -85,6 +106,22 @@ pub async fn create(
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/orders/{orderId}",
+    tag = "Order",
+    operation_id = "getOrderById",
+    summary = "Get Order by ID",
+    params(("orderId" = String, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "Order details retrieved.", body = OrderView, headers(("ETag" = String))),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 404, description = "The requested resource was not found.", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -99,6 +136,28 @@ pub async fn get(
 
 /// Partial update: absent fields stay, `null` clears an optional one, objects merge, `items`
 /// replaces the item list; the merged order is validated as a create would be.
+#[utoipa::path(
+    patch,
+    path = "/orders/{orderId}",
+    tag = "Order",
+    operation_id = "partialUpdateOrderById",
+    summary = "Partial Order Update by OrderId",
+    description = "JSON merge patch over the order as this API shows it: absent fields stay, null clears an optional field, objects merge, items replaces the item list. The result is validated as a create. Shipped, returned or canceled orders cannot change (409).",
+    params(("orderId" = String, Path, description = "The order id"), ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the order changed since")),
+    request_body(content = Object, description = "Any subset of the create fields (SendproOrderRequest)"),
+    responses(
+        (status = 200, description = "Order updated successfully (partial)", body = OperationResult, headers(("ETag" = String))),
+        (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 403, description = "The token lacks orders:write", body = SendproError),
+        (status = 404, description = "The requested resource was not found.", body = SendproError),
+        (status = 409, description = "Duplicate orderNumber, or the order is closed", body = SendproError),
+        (status = 412, description = "If-Match names an older version", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
@@ -130,41 +189,81 @@ pub async fn patch(
         })
         .await
         .map_err(translate)?;
-    let response = json(
-        StatusCode::OK,
-        &json!({
-            "orderId": order.order_id,
-            "orderNumber": order.content.client_order_id,
-            "status": "Updated",
-            "transactionCreateDate": transaction_time(),
-        }),
-    )?;
+    let result = OperationResult {
+        order_id: order.order_id.clone(),
+        order_number: Some(order.content.client_order_id.clone()),
+        status: "Updated",
+        transaction_create_date: Some(transaction_time()),
+        transaction_date_time: None,
+        tag_ids: None,
+    };
+    let response = json(StatusCode::OK, &result)?;
     Ok(with_etag(response, &order))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/orders/{orderId}",
+    tag = "Order",
+    operation_id = "deleteOrderById",
+    summary = "Delete Order by ID (soft delete)",
+    params(("orderId" = String, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The order is deleted: 404 everywhere from now on, and its orderNumber is free again.", body = OperationResult),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 403, description = "The token lacks orders:write", body = SendproError),
+        (status = 404, description = "The requested resource was not found.", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(order_id): Path<String>,
 ) -> ApiResult<Response> {
     let order = state.orders.delete(&caller, &order_id).await?;
-    json(
-        StatusCode::OK,
-        &json!({
-            "orderId": order.order_id,
-            "orderNumber": order.content.client_order_id,
-            "status": "Deleted",
-            "transactionDateTime": transaction_time(),
-        }),
-    )
+    let result = OperationResult {
+        order_id: order.order_id.clone(),
+        order_number: Some(order.content.client_order_id.clone()),
+        status: "Deleted",
+        transaction_create_date: None,
+        transaction_date_time: Some(transaction_time()),
+        tag_ids: None,
+    };
+    json(StatusCode::OK, &result)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemQuery {
+    /// SKU of the item to be deleted.
+    #[param(value_type = String, required = true)]
     item_id: Option<String>,
 }
 
+#[utoipa::path(
+    delete,
+    path = "/orders/{orderId}/items",
+    tag = "Order",
+    operation_id = "deleteOrderItem",
+    summary = "Delete Order Item",
+    description = "Removes the lines with this SKU and recomputes subTotal and gmv when they matched the lines.",
+    params(("orderId" = String, Path, description = "The order id"), ItemQuery),
+    responses(
+        (status = 200, description = "Item deleted successfully", body = OperationResult, headers(("ETag" = String))),
+        (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 403, description = "The token lacks orders:write", body = SendproError),
+        (status = 404, description = "No such order, or no item with that SKU", body = SendproError),
+        (status = 409, description = "It is the last item, or the order is fulfilled or canceled", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn delete_item(
     State(state): State<AppState>,
     caller: Caller,
@@ -176,61 +275,56 @@ pub async fn delete_item(
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| ApiError::field("itemId", "query parameter is required"))?;
     let order = state.orders.remove_item(&caller, &order_id, &sku).await?;
-    let response = json(
-        StatusCode::OK,
-        &json!({
-            "orderId": order.order_id,
-            "status": "Updated",
-            "transactionDateTime": transaction_time(),
-        }),
-    )?;
+    let result = OperationResult {
+        order_id: order.order_id.clone(),
+        order_number: None,
+        status: "Updated",
+        transaction_create_date: None,
+        transaction_date_time: Some(transaction_time()),
+        tag_ids: None,
+    };
+    let response = json(StatusCode::OK, &result)?;
     Ok(with_etag(response, &order))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkStatusIn {
+    /// 1 to 500 orders.
+    #[schema(value_type = Vec<OrderRef>, required = true, min_items = 1, max_items = 500)]
     orders: Option<Vec<OrderRef>>,
+    #[schema(value_type = String, required = true, example = "ONHOLD", pattern = "^(?i)(UNFULFILLED|FULFILLED|ONHOLD|CANCELED)$")]
     status: Option<String>,
+    #[schema(max_length = 255)]
     reason: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderRef {
     order_id: String,
 }
 
-/// One order's outcome in a bulk request.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BulkResult {
-    pub order_id: String,
-    pub success: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<Value>,
-}
-
-impl BulkResult {
-    pub fn of<T>(order_id: &str, outcome: &ApiResult<T>) -> BulkResult {
-        BulkResult {
-            order_id: order_id.to_string(),
-            success: outcome.is_ok(),
-            error: outcome
-                .as_ref()
-                .err()
-                .map(|e| json!({"errorCode": e.code(), "message": e.to_string()})),
-        }
-    }
-
-    pub fn is_not_found(&self) -> bool {
-        self.error
-            .as_ref()
-            .is_some_and(|e| e["errorCode"] == crate::error::code::NOT_FOUND)
-    }
-}
-
 /// Applies the status to each order independently; 404 only when none of them exists.
+#[utoipa::path(
+    patch,
+    path = "/orders/bulk/status",
+    tag = "Order",
+    operation_id = "updateOrderById",
+    summary = "Update Bulk Orders Status",
+    description = "Each listed order moves independently under the lifecycle rules; results reports each outcome.",
+    request_body = BulkStatusIn,
+    responses(
+        (status = 200, description = "Order status updated successfully.", body = BulkOutcome),
+        (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 403, description = "The token lacks orders:write", body = SendproError),
+        (status = 404, description = "None of the listed orders exists", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn bulk_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -282,30 +376,49 @@ pub async fn bulk_status(
         ));
     }
     let failed = results.iter().filter(|r| !r.success).count();
+    let message = if failed == 0 {
+        "Order status updated successfully.".to_string()
+    } else {
+        format!(
+            "{} of {} orders updated; see results.",
+            results.len() - failed,
+            results.len()
+        )
+    };
     json(
         StatusCode::OK,
-        &json!({
-            "status": target.as_str(),
-            "message": if failed == 0 {
-                "Order status updated successfully.".to_string()
-            } else {
-                format!("{} of {} orders updated; see results.", results.len() - failed, results.len())
-            },
-            "transactionDateTime": transaction_time(),
-            "results": results,
-        }),
+        &BulkOutcome {
+            status: target.as_str().to_string(),
+            message,
+            transaction_date_time: transaction_time(),
+            results,
+        },
     )
 }
 
 /// Every change of the order, oldest first.
+#[utoipa::path(
+    get,
+    path = "/orders/{orderId}/history",
+    tag = "Order",
+    operation_id = "getOrderHistory",
+    summary = "Order history",
+    description = "Every change of the order, oldest first.",
+    params(("orderId" = String, Path, description = "The order id")),
+    responses(
+        (status = 200, description = "The events", body = HistoryPage),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 404, description = "The requested resource was not found.", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn history(
     State(state): State<AppState>,
     caller: Caller,
     Path(order_id): Path<String>,
 ) -> ApiResult<Response> {
     let events = state.orders.history(&caller, &order_id).await?;
-    json(
-        StatusCode::OK,
-        &json!({ "orderId": order_id, "events": events }),
-    )
+    json(StatusCode::OK, &HistoryPage { order_id, events })
 }

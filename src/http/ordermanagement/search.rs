@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::dto::OrderView;
+use super::dto::{OrderView, SearchPage};
 use crate::auth::Caller;
 use crate::domain::Status;
 use crate::domain::search::{
@@ -18,21 +18,29 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
 use crate::http::fulfillment::dto::date_filter;
 use crate::http::json;
+use crate::http::openapi::SendproError;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = SendproSearchRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchIn {
     #[serde(default)]
     filters: Vec<FilterIn>,
+    /// From 0.
+    #[schema(minimum = 0, maximum = 4294967295u32)]
     page: Option<i64>,
+    /// 0 or absent means 20.
+    #[schema(minimum = 0, maximum = 500)]
     size: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilterIn {
+    #[schema(example = "orderId")]
     name: String,
+    #[schema(value_type = Vec<String>, min_items = 1, example = json!(["PBqTYEhO31JY"]))]
     value: Vec<Value>,
 }
 
@@ -124,6 +132,23 @@ fn parse_filter(p: &mut Problems, at: &str, f: &FilterIn) -> Option<Filter> {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/orders/search",
+    tag = "Order",
+    operation_id = "searchOrders",
+    summary = "Search Orders",
+    description = "Filters: orderId, orderNumber, status, tagIds, itemId, createDate ([from] or [from, to]), customerId; values are case-insensitive, OR-ed within a filter, filters AND-ed. Without createDate only the last six months are searched. page is from 0; size 0 or absent means 20 (at most 500).",
+    request_body = SearchIn,
+    responses(
+        (status = 200, description = "Requested order has been retrived sucessfully.", body = SearchPage),
+        (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn search(
     State(state): State<AppState>,
     caller: Caller,
@@ -131,15 +156,14 @@ pub async fn search(
 ) -> ApiResult<Response> {
     let query = body.value.into_query()?;
     let page = state.orders.search(&caller, query.clone()).await?;
-    let orders: Vec<OrderView> = page.items.iter().map(OrderView::of).collect();
     json(
         StatusCode::OK,
-        &json!({
-            "orders": orders,
-            "page": query.page,
-            "size": query.size,
-            "totalElements": page.total,
-            "totalPages": page.total_pages(query.size),
-        }),
+        &SearchPage {
+            orders: page.items.iter().map(OrderView::of).collect(),
+            page: query.page,
+            size: query.size,
+            total_elements: page.total,
+            total_pages: page.total_pages(query.size),
+        },
     )
 }

@@ -4,24 +4,46 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
-use serde_json::json;
 
-use super::orders::{BulkResult, MAX_BULK};
+use super::dto::{BulkOutcome, BulkResult, OperationResult};
+use super::orders::MAX_BULK;
 use super::transaction_time;
 use crate::auth::Caller;
 use crate::domain::validate::Problems;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
+use crate::http::openapi::SendproError;
 use crate::http::{json, with_etag};
 use crate::service::changes::normalize_tags;
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TagsIn {
+    #[schema(value_type = Vec<String>, required = true, max_items = 50, example = json!(["vip", "gift"]))]
     tag_ids: Option<Vec<String>>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/orders/{orderId}/tags",
+    tag = "Tags",
+    operation_id = "updateTags",
+    summary = "Update Tags for an Order",
+    description = "Replaces the order's tags; [] removes them all. Tags are trimmed, 1-50 characters, at most 50, duplicates collapsed.",
+    params(("orderId" = String, Path, description = "The order id")),
+    request_body = TagsIn,
+    responses(
+        (status = 200, description = "The specified tag has been updated with the order.", body = OperationResult, headers(("ETag" = String))),
+        (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 403, description = "The token lacks orders:write", body = SendproError),
+        (status = 404, description = "The requested resource was not found.", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn set_tags(
     State(state): State<AppState>,
     caller: Caller,
@@ -35,33 +57,53 @@ pub async fn set_tags(
         .ok_or_else(|| ApiError::field("tagIds", "is required (use [] to remove all tags)"))?;
     let tags = normalize_tags(&raw, "tagIds").map_err(|p| ApiError::Validation(p.into_errors()))?;
     let order = state.orders.set_tags(&caller, &order_id, tags).await?;
-    let response = json(
-        StatusCode::OK,
-        &json!({
-            "orderId": order.order_id,
-            "tagIds": order.tags,
-            "status": "Updated",
-            "transactionDateTime": transaction_time(),
-        }),
-    )?;
+    let result = OperationResult {
+        order_id: order.order_id.clone(),
+        order_number: None,
+        status: "Updated",
+        transaction_create_date: None,
+        transaction_date_time: Some(transaction_time()),
+        tag_ids: Some(order.tags.clone()),
+    };
+    let response = json(StatusCode::OK, &result)?;
     Ok(with_etag(response, &order))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkTagsIn {
+    #[schema(value_type = Vec<OrderTags>, required = true, min_items = 1, max_items = 500)]
     tags: Option<Vec<OrderTags>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderTags {
     order_id: String,
+    #[schema(max_items = 50)]
     tag_ids: Vec<String>,
 }
 
 /// Each entry is applied independently; the request is refused whole only when it is malformed
 /// or when none of its orders exists.
+#[utoipa::path(
+    put,
+    path = "/orders/bulkTags",
+    tag = "Tags",
+    operation_id = "bulkUpdateTags",
+    summary = "Update Tags for Bulk Orders",
+    request_body = BulkTagsIn,
+    responses(
+        (status = 200, description = "The specified tags have been updated with the order.", body = BulkOutcome),
+        (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
+        (status = 401, description = "The request could not be authorized", body = SendproError),
+        (status = 403, description = "The token lacks orders:write", body = SendproError),
+        (status = 404, description = "None of the listed orders exists", body = SendproError),
+        (status = 429, description = "Rate limited", body = SendproError),
+        (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
+        (status = 503, description = "Database unavailable or server saturated", body = SendproError)
+    )
+)]
 pub async fn bulk_tags(
     State(state): State<AppState>,
     caller: Caller,
@@ -101,11 +143,20 @@ pub async fn bulk_tags(
     let failed = results.iter().filter(|r| !r.success).count();
     json(
         StatusCode::OK,
-        &json!({
-            "status": if failed == 0 { "Updated" } else { "PartiallyUpdated" },
-            "message": format!("{} of {} orders updated.", results.len() - failed, results.len()),
-            "transactionDateTime": transaction_time(),
-            "results": results,
-        }),
+        &BulkOutcome {
+            status: if failed == 0 {
+                "Updated"
+            } else {
+                "PartiallyUpdated"
+            }
+            .to_string(),
+            message: format!(
+                "{} of {} orders updated.",
+                results.len() - failed,
+                results.len()
+            ),
+            transaction_date_time: transaction_time(),
+            results,
+        },
     )
 }
