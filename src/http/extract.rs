@@ -39,9 +39,16 @@ where
                 )));
             }
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge(MAX_BODY_BYTES))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge(MAX_BODY_BYTES)
+            } else {
+                ApiError::BadRequest {
+                    code: code::INVALID_JSON,
+                    message: format!("the request body could not be read: {e}"),
+                }
+            }
+        })?;
         let document = parse_document(&bytes)?;
         let value = from_document(&document)?;
         Ok(JsonBody { value, document })
@@ -83,15 +90,12 @@ pub fn from_document<T: DeserializeOwned>(document: &Value) -> Result<T, ApiErro
     serde_path_to_error::deserialize(document).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner().to_string();
-        let field = unknown_field(&inner)
-            .map(|name| join_path(&path, name))
-            .unwrap_or_else(|| {
-                if path == "." {
-                    "body".into()
-                } else {
-                    path.clone()
-                }
-            });
+        // For an unknown field the path already ends with the offending key.
+        let field = if path == "." {
+            "body".to_string()
+        } else {
+            path
+        };
         let message = match unknown_field(&inner) {
             Some(name) => format!("is not a known field ('{name}')"),
             None => inner
@@ -107,14 +111,6 @@ pub fn from_document<T: DeserializeOwned>(document: &Value) -> Result<T, ApiErro
 fn unknown_field(message: &str) -> Option<&str> {
     let rest = message.strip_prefix("unknown field `")?;
     rest.split('`').next()
-}
-
-fn join_path(parent: &str, name: &str) -> String {
-    if parent == "." || parent.is_empty() {
-        name.to_string()
-    } else {
-        format!("{parent}.{name}")
-    }
 }
 
 /// Query string parsed into `T`, with `ApiError` rejections naming the parameter.

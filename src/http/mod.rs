@@ -12,7 +12,7 @@ use axum::BoxError;
 use axum::Router;
 use axum::body::Body;
 use axum::error_handling::HandleErrorLayer;
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -76,6 +76,8 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { StatusCode::NOT_FOUND })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // axum's own 2 MiB default would otherwise apply underneath.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             settings.timeout_status,
             settings.request_timeout,

@@ -1,0 +1,462 @@
+//! Framework-level failures (bad JSON, media type, routes, methods, body size) in the Fulfillment
+//! error shape, and the operational routes (api-notes "Headers and errors", "Paths"). On SQLite
+//! and PostgreSQL.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use common::fixtures::*;
+use common::{Resp, TestApp};
+use serde_json::{Value, json};
+
+const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
+const CLIENT: &str = "C1";
+
+/// A request with a valid token and transaction id, and a raw body.
+fn request(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    content_type: Option<&str>,
+    body: Vec<u8>,
+) -> Request<Body> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("authorization", format!("Bearer {}", app.token(CLIENT)))
+        .header("x-pb-transactionid", "http-errors");
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    req.body(Body::from(body)).unwrap()
+}
+
+/// The PB Shipping API error object: `{"errors": [{errorCode, errorDescription, additionalInfo,
+/// parameters}]}`, each entry complete.
+#[track_caller]
+fn assert_error_shape(r: &Resp) {
+    let ct = r.header("content-type").unwrap_or("");
+    assert!(ct.starts_with("application/json"), "content-type {ct:?}");
+    let errors = r.body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{}: not a Fulfillment error body: {}", r.status, r.body));
+    assert!(!errors.is_empty(), "{}: empty errors", r.status);
+    for e in errors {
+        let obj = e
+            .as_object()
+            .unwrap_or_else(|| panic!("entry is not an object: {e}"));
+        for key in [
+            "errorCode",
+            "errorDescription",
+            "additionalInfo",
+            "parameters",
+        ] {
+            assert!(
+                obj.contains_key(key),
+                "{}: entry lacks {key}: {e}",
+                r.status
+            );
+        }
+        assert!(
+            e["errorCode"].as_str().is_some_and(|c| !c.is_empty()),
+            "{}: errorCode {e}",
+            r.status
+        );
+        assert!(
+            e["errorDescription"]
+                .as_str()
+                .is_some_and(|c| !c.is_empty()),
+            "{}: errorDescription {e}",
+            r.status
+        );
+        assert!(
+            e["additionalInfo"].is_string() || e["additionalInfo"].is_null(),
+            "{}: additionalInfo {e}",
+            r.status
+        );
+        assert!(e["parameters"].is_array(), "{}: parameters {e}", r.status);
+    }
+}
+
+fn json_bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+async fn stored_orders(app: &TestApp) -> u64 {
+    let t = app.token(CLIENT);
+    let r = app
+        .send(
+            Method::POST,
+            &format!("{ORDERS}/search"),
+            Some(&t),
+            Some("count"),
+            Some(&json!({"clientId": CLIENT})),
+        )
+        .await
+        .expect(StatusCode::OK);
+    r.body["totalElements"].as_u64().unwrap()
+}
+
+both!(malformed_json_is_400_invalid_json, |app| async move {
+    let bodies: [&[u8]; 6] = [
+        br#"{"clientId": "#,
+        b"{'clientId': 'C1'}",
+        b"not json",
+        b"",
+        b"   ",
+        br#"{"clientId": "C1"} trailing"#,
+    ];
+    for body in bodies {
+        for (method, path) in [
+            (Method::POST, ORDERS.to_string()),
+            (Method::POST, format!("{ORDERS}/search")),
+        ] {
+            let req = request(&app, method, &path, Some("application/json"), body.to_vec());
+            let r = app.raw(req).await;
+            let shown = String::from_utf8_lossy(body);
+            assert_eq!(
+                r.status,
+                StatusCode::BAD_REQUEST,
+                "{path} {shown:?}: {}",
+                r.body
+            );
+            assert_error_shape(&r);
+            assert_eq!(r.error_code(), "invalid_json", "{path} {shown:?}");
+        }
+    }
+    // JSON of the wrong shape is a validation error naming the place, not invalid_json.
+    let req = request(
+        &app,
+        Method::POST,
+        ORDERS,
+        Some("application/json"),
+        b"[1, 2]".to_vec(),
+    );
+    let r = app.raw(req).await.expect(StatusCode::BAD_REQUEST);
+    assert_error_shape(&r);
+    assert_eq!(r.error_code(), "validation_error");
+    assert_eq!(stored_orders(&app).await, 0);
+});
+
+both!(json_content_types_only, |app| async move {
+    let body = json_bytes(&seed_create(CLIENT));
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "text/json",
+        "application/xml",
+    ] {
+        let req = request(&app, Method::POST, ORDERS, Some(ct), body.clone());
+        let r = app.raw(req).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{ct}: {}",
+            r.body
+        );
+        assert_error_shape(&r);
+        assert_eq!(r.error_code(), "unsupported_media_type", "{ct}");
+    }
+    assert_eq!(stored_orders(&app).await, 0);
+    let req = request(
+        &app,
+        Method::POST,
+        ORDERS,
+        Some("application/json; charset=utf-8"),
+        body,
+    );
+    app.raw(req).await.expect(StatusCode::CREATED);
+});
+
+both!(unknown_routes_are_404, |app| async move {
+    for path in [
+        "/nope",
+        "/shippingservices/fulfillment/v1/nope",
+        "/shippingservices/fulfillment/v2/orders",
+        "/shippingservices/fulfillment/v1/orders/ORA0000000000000000001US/items",
+    ] {
+        let req = request(&app, Method::GET, path, None, Vec::new());
+        let r = app.raw(req).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
+        assert_error_shape(&r);
+        assert_eq!(r.error_code(), "not_found", "{path}");
+    }
+    // An unknown order id is the same 404 shape.
+    let t = app.token(CLIENT);
+    let r = app
+        .send(
+            Method::GET,
+            &format!("{ORDERS}/ORA0000000000000000001US?clientId={CLIENT}"),
+            Some(&t),
+            Some("x"),
+            None,
+        )
+        .await
+        .expect(StatusCode::NOT_FOUND);
+    assert_error_shape(&r);
+    assert_eq!(r.error_code(), "not_found");
+});
+
+both!(wrong_methods_are_405, |app| async move {
+    for (method, path) in [
+        (Method::DELETE, ORDERS.to_string()),
+        (Method::GET, ORDERS.to_string()),
+        (Method::PUT, ORDERS.to_string()),
+        (Method::PATCH, format!("{ORDERS}/ORA0000000000000000001US")),
+        (Method::DELETE, format!("{ORDERS}/ORA0000000000000000001US")),
+        (Method::GET, format!("{ORDERS}/search")),
+        (Method::GET, format!("{ORDERS}/status/search")),
+    ] {
+        let req = request(&app, method.clone(), &path, None, Vec::new());
+        let r = app.raw(req).await;
+        assert_eq!(
+            r.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}: {}",
+            r.body
+        );
+        assert_error_shape(&r);
+        assert_eq!(r.error_code(), "method_not_allowed", "{method} {path}");
+    }
+});
+
+/// A valid create padded with whitespace to `len` bytes (whitespace is valid JSON).
+fn padded_create(len: usize) -> Vec<u8> {
+    let mut body = json_bytes(&seed_create(CLIENT));
+    assert!(body.len() < len);
+    body.resize(len, b' ');
+    body
+}
+
+both!(bodies_over_ten_mebibytes_are_413, |app| async move {
+    let len = 11 * 1024 * 1024;
+    // Without Content-Length (streamed) and with it (as HTTP clients send a known-size body).
+    for with_length in [false, true] {
+        let mut req = request(
+            &app,
+            Method::POST,
+            ORDERS,
+            Some("application/json"),
+            padded_create(len),
+        );
+        if with_length {
+            req.headers_mut()
+                .insert("content-length", len.to_string().parse().unwrap());
+        }
+        let r = app.raw(req).await;
+        assert_eq!(
+            r.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "content-length {with_length}: {}",
+            r.body
+        );
+        assert_error_shape(&r);
+        assert_eq!(r.error_code(), "payload_too_large");
+    }
+    assert_eq!(stored_orders(&app).await, 0);
+});
+
+both!(bodies_up_to_ten_mebibytes_are_accepted, |app| async move {
+    // Well above common framework defaults (2 MiB), still below the documented 10 MiB.
+    let len = 5 * 1024 * 1024;
+    let req = request(
+        &app,
+        Method::POST,
+        ORDERS,
+        Some("application/json"),
+        padded_create(len),
+    );
+    let r = app.raw(req).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(stored_orders(&app).await, 1);
+});
+
+both!(healthz_needs_no_auth, |app| async move {
+    let req = Request::builder()
+        .uri("/healthz")
+        .body(Body::empty())
+        .unwrap();
+    let r = app.raw(req).await.expect(StatusCode::OK);
+    assert_eq!(r.body["status"], "ok");
+});
+
+both!(every_error_has_the_documented_shape, |app| async move {
+    let t = app.token(CLIENT);
+    let created = app
+        .send(
+            Method::POST,
+            ORDERS,
+            Some(&t),
+            Some("first"),
+            Some(&seed_create(CLIENT)),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let id = created.body["orderId"].as_str().unwrap().to_string();
+    let mut too_long = seed_create(CLIENT);
+    too_long["brand"] = json!("x".repeat(51));
+    let read_only = app.token_with_scope(CLIENT, "orders:read");
+    let mut responses: Vec<(&str, Resp)> = vec![
+        (
+            "validation",
+            app.send(Method::POST, ORDERS, Some(&t), Some("v"), Some(&too_long))
+                .await,
+        ),
+        (
+            "missing txid",
+            app.send(Method::POST, ORDERS, Some(&t), None, Some(&too_long))
+                .await,
+        ),
+        (
+            "401",
+            app.send(Method::POST, ORDERS, None, Some("a"), Some(&too_long))
+                .await,
+        ),
+        (
+            "403 scope",
+            app.send(
+                Method::POST,
+                ORDERS,
+                Some(&read_only),
+                Some("b"),
+                Some(&order_numbered(CLIENT, "RO")),
+            )
+            .await,
+        ),
+        (
+            "403 tenant",
+            app.send(
+                Method::POST,
+                ORDERS,
+                Some(&t),
+                Some("c"),
+                Some(&seed_create("C2")),
+            )
+            .await,
+        ),
+        (
+            "404",
+            app.send(
+                Method::GET,
+                &format!("{ORDERS}/ORA0000000000000000001US?clientId={CLIENT}"),
+                Some(&t),
+                Some("d"),
+                None,
+            )
+            .await,
+        ),
+        (
+            "409 duplicate",
+            app.send(
+                Method::POST,
+                ORDERS,
+                Some(&t),
+                Some("e"),
+                Some(&seed_create(CLIENT)),
+            )
+            .await,
+        ),
+        (
+            "409 idempotency",
+            app.send(
+                Method::POST,
+                ORDERS,
+                Some(&t),
+                Some("first"),
+                Some(&order_numbered(CLIENT, "OTHER")),
+            )
+            .await,
+        ),
+        (
+            "400 search",
+            app.send(
+                Method::POST,
+                &format!("{ORDERS}/search?size=0"),
+                Some(&t),
+                Some("f"),
+                Some(&json!({"clientId": CLIENT})),
+            )
+            .await,
+        ),
+        (
+            "400 view query",
+            app.send(
+                Method::GET,
+                &format!("{ORDERS}/{id}"),
+                Some(&t),
+                Some("g"),
+                None,
+            )
+            .await,
+        ),
+    ];
+    let raw = [
+        (
+            "invalid json",
+            request(
+                &app,
+                Method::POST,
+                ORDERS,
+                Some("application/json"),
+                b"{".to_vec(),
+            ),
+        ),
+        (
+            "415",
+            request(
+                &app,
+                Method::POST,
+                ORDERS,
+                Some("text/plain"),
+                b"{}".to_vec(),
+            ),
+        ),
+        (
+            "405",
+            request(&app, Method::DELETE, ORDERS, None, Vec::new()),
+        ),
+        (
+            "404 route",
+            request(&app, Method::GET, "/nope", None, Vec::new()),
+        ),
+    ];
+    for (case, req) in raw {
+        responses.push((case, app.raw(req).await));
+    }
+    for (case, r) in &responses {
+        assert!(
+            r.status.is_client_error(),
+            "{case}: {} {}",
+            r.status,
+            r.body
+        );
+        assert_error_shape(r);
+    }
+    let statuses: Vec<(&str, u16)> = responses
+        .iter()
+        .map(|(c, r)| (*c, r.status.as_u16()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("validation", 400),
+            ("missing txid", 400),
+            ("401", 401),
+            ("403 scope", 403),
+            ("403 tenant", 403),
+            ("404", 404),
+            ("409 duplicate", 409),
+            ("409 idempotency", 409),
+            ("400 search", 400),
+            ("400 view query", 400),
+            ("invalid json", 400),
+            ("415", 415),
+            ("405", 405),
+            ("404 route", 404),
+        ]
+    );
+    // A field-level problem names its field; others have none to name.
+    assert_eq!(responses[0].1.error_fields(), ["brand"]);
+    assert_eq!(responses[5].1.error_fields(), Vec::<String>::new());
+});
