@@ -36,6 +36,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
+    let signals = Signals::install();
     let auth = config.auth_keys()?;
     let store = store::connect(&config.database_url, &config.store_options())
         .await
@@ -52,7 +53,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let grace = Duration::from_secs(config.shutdown_grace);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
-        shutdown_signal().await;
+        shutdown_signal(signals).await;
         let _ = stop_tx.send(true);
     });
     let mut server = std::pin::pin!(server.into_future());
@@ -72,19 +73,40 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed by the caller before the server
+/// announces itself, so a signal can never arrive while nobody listens for it; a handler that
+/// could not be installed waits forever rather than reading as a signal.
+async fn shutdown_signal(signals: Signals) {
     let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
         }
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
+    let term = async {
+        match signals.term {
+            Some(mut s) => {
+                s.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(not(unix))]
+    term: Option<tokio::sync::mpsc::Receiver<()>>,
+}
+
+impl Signals {
+    fn install() -> Signals {
+        #[cfg(unix)]
+        let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        #[cfg(not(unix))]
+        let term = None;
+        Signals { term }
+    }
 }

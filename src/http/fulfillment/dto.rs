@@ -302,9 +302,17 @@ fn line_view(line: &OrderLine) -> OrderLine {
     }
 }
 
+/// Without the SendPro360-only flag, and without the empty placeholder of a cleared middle
+/// `addressLine2` (see the SendPro360 adapter).
 fn address_view(address: &Address) -> Address {
     Address {
         residential: None,
+        address_lines: address
+            .address_lines
+            .iter()
+            .filter(|l| !l.is_empty())
+            .cloned()
+            .collect(),
         ..address.clone()
     }
 }
@@ -497,7 +505,7 @@ fn parse_filter(p: &mut Problems, at: &str, f: &SearchField) -> Option<Filter> {
     let lower = || texts.iter().map(|t| t.to_lowercase()).collect::<Vec<_>>();
     let name = f.name.to_ascii_lowercase();
     if let Some(field) = DateField::parse(&name) {
-        return date_filter(p, at, field, &texts);
+        return date_filter(p, at, "values", field, &texts);
     }
     match name.as_str() {
         "orders" => Some(Filter::OrderIdOrClientOrderId(texts)),
@@ -546,29 +554,33 @@ fn parse_filter(p: &mut Problems, at: &str, f: &SearchField) -> Option<Filter> {
 pub fn date_filter(
     p: &mut Problems,
     at: &str,
+    values_key: &str,
     field: DateField,
     texts: &[String],
 ) -> Option<Filter> {
     if texts.is_empty() || texts.len() > 2 {
         p.add(
-            format!("{at}.values"),
+            format!("{at}.{values_key}"),
             "a date range is [from] or [from, to]",
         );
         return None;
     }
     let from = parse_search_bound(&texts[0], false)
-        .map_err(|e| p.add(format!("{at}.values[0]"), e))
+        .map_err(|e| p.add(format!("{at}.{values_key}[0]"), e))
         .ok()?;
     let to = match texts.get(1) {
         None => None,
         Some(t) => Some(
             parse_search_bound(t, true)
-                .map_err(|e| p.add(format!("{at}.values[1]"), e))
+                .map_err(|e| p.add(format!("{at}.{values_key}[1]"), e))
                 .ok()?,
         ),
     };
     if to.is_some_and(|to| to < from) {
-        p.add(format!("{at}.values"), "the range ends before it starts");
+        p.add(
+            format!("{at}.{values_key}"),
+            "the range ends before it starts",
+        );
         return None;
     }
     Some(Filter::Date {

@@ -166,15 +166,11 @@ impl AddressDoc {
             company: self.company.clone(),
             phone: self.phone.clone(),
             email: self.email.clone(),
-            address_lines: [
+            address_lines: positional_lines([
                 &self.address_line1,
                 &self.address_line2,
                 &self.address_line3,
-            ]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect(),
+            ]),
             city_town: self.city_town.clone(),
             state_province: self.state_province.clone(),
             postal_code: self.postal_code.clone(),
@@ -184,7 +180,7 @@ impl AddressDoc {
     }
 
     fn of(a: &Address) -> AddressDoc {
-        let line = |i: usize| a.address_lines.get(i).cloned();
+        let line = |i: usize| a.address_lines.get(i).filter(|l| !l.is_empty()).cloned();
         AddressDoc {
             name: a.name.clone(),
             company: a.company.clone(),
@@ -200,6 +196,16 @@ impl AddressDoc {
             residential: a.residential,
         }
     }
+}
+
+/// `addressLine1..3` keep their positions: a cleared middle line is stored as an empty line
+/// (shown as absent here, skipped by the Fulfillment surface), trailing ones are dropped.
+fn positional_lines(lines: [&Option<String>; 3]) -> Vec<String> {
+    let used = lines.iter().rposition(|l| l.is_some()).map_or(0, |i| i + 1);
+    lines[..used]
+        .iter()
+        .map(|l| (*l).clone().unwrap_or_default())
+        .collect()
 }
 
 impl ItemDoc {

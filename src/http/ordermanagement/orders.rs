@@ -185,10 +185,13 @@ pub async fn patch(
             let doc: OrderDoc = from_document(&merged)?;
             let mut next = current.clone();
             doc.apply_to(&mut next, replace_items)?;
+            // Validated here too so that problems are named in this dialect; the service
+            // validates again (cheaply) whatever the caller did.
+            next.validate()
+                .map_err(|e| translate(ApiError::Validation(e)))?;
             Ok(next)
         })
-        .await
-        .map_err(translate)?;
+        .await?;
     let result = OperationResult {
         order_id: order.order_id.clone(),
         order_number: Some(order.content.client_order_id.clone()),

@@ -103,7 +103,7 @@ fn parse_filter(p: &mut Problems, at: &str, f: &FilterIn) -> Option<Filter> {
         "tagids" | "tagid" | "tags" => Some(Filter::Tag(lower())),
         "itemid" => Some(Filter::Sku(lower())),
         "customerid" => Some(Filter::CustomerId(lower())),
-        "createdate" => date_filter(p, at, DateField::PbCreateDate, &texts),
+        "createdate" => date_filter(p, at, "value", DateField::PbCreateDate, &texts),
         "status" => {
             let mut statuses: Vec<Status> = Vec::new();
             for (j, t) in texts.iter().enumerate() {
