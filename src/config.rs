@@ -32,6 +32,8 @@ pub enum Command {
     Migrate,
     /// Print the OpenAPI document (the one served at /openapi.json).
     Openapi,
+    /// Exit 0 when the server on OMS_BIND answers /healthz (for container health checks).
+    Healthcheck,
     /// Print a bearer token for this configuration.
     Token {
         #[arg(long)]

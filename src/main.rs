@@ -20,9 +20,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            println!("{}", oms::http::openapi::document_json());
+            use std::io::Write;
+            // A closed pipe (`oms openapi | head`) is the reader's choice, not an error.
+            let _ = writeln!(std::io::stdout(), "{}", oms::http::openapi::document_json());
             Ok(())
         }
+        Command::Healthcheck => healthcheck(&cli.config).await,
         Command::Token {
             client_id,
             scope,
@@ -33,6 +36,34 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// For container health checks without curl: GET /healthz on the configured address.
+async fn healthcheck(config: &Config) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut addr = config.bind;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let check = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await?;
+        stream
+            .write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+            .await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        anyhow::Ok(response)
+    };
+    let response = tokio::time::timeout(Duration::from_secs(5), check)
+        .await
+        .context("health check timed out")??;
+    let status_line = String::from_utf8_lossy(&response);
+    anyhow::ensure!(
+        status_line.starts_with("HTTP/1.0 200") || status_line.starts_with("HTTP/1.1 200"),
+        "unhealthy: {}",
+        status_line.lines().next().unwrap_or("")
+    );
+    Ok(())
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {

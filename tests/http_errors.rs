@@ -143,9 +143,9 @@ both!(json_content_types_only, |app| async move {
     let body = json_bytes(&seed_create(CLIENT));
     for ct in [
         "text/plain",
-        "application/x-www-form-urlencoded",
         "text/json",
         "application/xml",
+        "multipart/form-data",
     ] {
         let req = request(&app, Method::POST, ORDERS, Some(ct), body.clone());
         let r = app.raw(req).await;
@@ -167,6 +167,24 @@ both!(json_content_types_only, |app| async move {
         body,
     );
     app.raw(req).await.expect(StatusCode::CREATED);
+});
+
+// The seeds' samples are `curl -d '{...}'` with no Content-Type, which curl sends as
+// form-urlencoded: that works as documented, but the body must still be JSON.
+both!(documented_curl_samples_work_as_sent, |app| async move {
+    let form = "application/x-www-form-urlencoded";
+    let req = request(
+        &app,
+        Method::POST,
+        ORDERS,
+        Some(form),
+        json_bytes(&seed_create(CLIENT)),
+    );
+    app.raw(req).await.expect(StatusCode::CREATED);
+    let req = request(&app, Method::POST, ORDERS, Some(form), b"a=1&b=2".to_vec());
+    let r = app.raw(req).await.expect(StatusCode::BAD_REQUEST);
+    assert_eq!(r.error_code(), "invalid_json");
+    assert_eq!(stored_orders(&app).await, 1);
 });
 
 both!(unknown_routes_are_404, |app| async move {

@@ -978,3 +978,20 @@ both!(closed_orders_keep_their_items, |app| async move {
         assert_eq!(after.body["orderInfo"]["status"], status);
     }
 });
+
+// Each missing part is reported once, in this dialect's words.
+both!(create_reports_each_missing_part_once, |app| async move {
+    let t = app.token("once");
+    let r = app
+        .send(
+            Method::POST,
+            &format!("{OM}/orders"),
+            Some(&t),
+            None,
+            Some(&json!({"orderNumber": "X"})),
+        )
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["additionalInfo"], "fromAddress, toAddress, items");
+    assert!(!r.body["message"].as_str().unwrap().contains("order line"));
+});

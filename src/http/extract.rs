@@ -31,9 +31,12 @@ where
         if let Some(ct) = req.headers().get(CONTENT_TYPE) {
             let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
             let mime = ct.split(';').next().unwrap_or("").trim();
-            if !(mime == "application/json"
-                || mime.starts_with("application/") && mime.ends_with("+json"))
-            {
+            // The documents' own samples are `curl -d '{...}'` without a Content-Type, which
+            // curl sends as form-urlencoded; the body must still be JSON, so accept that too.
+            let json_like = mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+                || mime == "application/x-www-form-urlencoded";
+            if !json_like {
                 return Err(ApiError::UnsupportedMediaType(format!(
                     "Content-Type must be application/json, got '{mime}'"
                 )));

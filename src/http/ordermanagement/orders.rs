@@ -78,10 +78,17 @@ pub async fn create(
     let required = doc.check_required();
     let mut content = OrderContent::default();
     doc.apply_to(&mut content, true).map_err(translate)?;
-    let canonical = content.validate().err().unwrap_or_default();
+    // Named in this dialect before combining, so `items` is not reported twice.
+    let canonical = match content
+        .validate()
+        .map_err(|e| translate(ApiError::Validation(e)))
+    {
+        Err(ApiError::Validation(list)) => list,
+        _ => Vec::new(),
+    };
     let problems = combine(required, canonical);
     if !problems.is_empty() {
-        return Err(translate(ApiError::Validation(problems)));
+        return Err(ApiError::Validation(problems));
     }
     let created = state
         .orders
