@@ -478,3 +478,38 @@ both!(every_error_has_the_documented_shape, |app| async move {
     assert_eq!(responses[0].1.error_fields(), ["brand"]);
     assert_eq!(responses[5].1.error_fields(), Vec::<String>::new());
 });
+
+// Amounts so large that totals would overflow a decimal are refused up front (this once
+// crashed the connection: found by schemathesis).
+both!(
+    huge_amounts_are_400_not_a_dropped_connection,
+    |app| async move {
+        let t = app.token(CLIENT);
+        for (field, value) in [
+            ("unitPrice", "1e25"),
+            ("unitPrice", "10000000000000000000000"),
+            ("lineTotal", "79000000000000000000000000000"),
+        ] {
+            let mut order = seed_create(CLIENT);
+            order["orderLines"][0][field] = serde_json::from_str(value).unwrap();
+            order["orderLines"][0]["orderedQuantity"] = serde_json::json!(1000000);
+            let r = app
+                .send(Method::POST, ORDERS, Some(&t), Some("huge"), Some(&order))
+                .await
+                .expect(StatusCode::BAD_REQUEST);
+            assert_eq!(
+                r.error_fields(),
+                [format!("orderLines[0].{field}")],
+                "{value}: {}",
+                r.body
+            );
+            assert!(!r.body.to_string().contains("u128"), "{}", r.body);
+        }
+        let mut whole = seed_create(CLIENT);
+        whole["orderLines"][0]["orderedQuantity"] = serde_json::from_str("5.0").unwrap();
+        app.send(Method::POST, ORDERS, Some(&t), Some("whole"), Some(&whole))
+            .await
+            .expect(StatusCode::CREATED);
+        assert_eq!(stored_orders(&app).await, 1);
+    }
+);

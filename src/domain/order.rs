@@ -245,7 +245,11 @@ impl<'de> Deserialize<'de> for OrderHandling {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderLine {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "money::whole_number"
+    )]
     #[schema(minimum = 0)]
     pub line_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,7 +281,11 @@ pub struct OrderLine {
     )]
     #[schema(min_length = 2, max_length = 2, pattern = "^[A-Za-z]{2}$")]
     pub hs_tariff_code_country: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "money::whole_number"
+    )]
     #[schema(minimum = 1, maximum = 1000000)]
     pub ordered_quantity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

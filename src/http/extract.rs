@@ -101,6 +101,10 @@ pub fn from_document<T: DeserializeOwned>(document: &Value) -> Result<T, ApiErro
         };
         let message = match unknown_field(&inner) {
             Some(name) => format!("is not a known field ('{name}')"),
+            // serde's wording names Rust types ("u128", "a Decimal"); say it in JSON terms.
+            None if inner.contains("Decimal") || inner.contains("u128") => {
+                "must be a decimal number of at most 28 digits".to_string()
+            }
             None => inner
                 .split(", expected one of")
                 .next()

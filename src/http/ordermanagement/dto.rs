@@ -148,7 +148,11 @@ pub struct ItemDoc {
     pub origin_country_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub origin_state_province: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::domain::money::whole_number"
+    )]
     #[schema(minimum = 1, maximum = 1000000)]
     pub quantity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -29,9 +29,11 @@ pub struct SearchIn {
     filters: Vec<FilterIn>,
     /// From 0.
     #[schema(minimum = 0, maximum = 4294967295u32)]
+    #[serde(default, deserialize_with = "crate::domain::money::whole_number")]
     page: Option<i64>,
     /// 0 or absent means 20.
     #[schema(minimum = 0, maximum = 500)]
+    #[serde(default, deserialize_with = "crate::domain::money::whole_number")]
     size: Option<i64>,
 }
 
