@@ -377,7 +377,7 @@ pub struct ViewQuery {
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Page number, from 1.
-    #[param(value_type = Option<u32>, minimum = 1)]
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]
     page: Option<String>,
     /// Orders per page (default 20).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
@@ -392,11 +392,30 @@ pub struct SearchIn {
     client_id: Option<String>,
     /// `<property>-asc|desc`, property one of createDate, updateDate, pbCreateDate, pbUpdateDate.
     #[serde(default)]
-    #[schema(example = json!(["createDate-asc"]))]
+    #[schema(value_type = Vec<SortText>, example = json!(["createDate-asc"]))]
     sort: Vec<String>,
     #[serde(default)]
     search_fields: Vec<SearchField>,
 }
+
+/// `<property>-asc|desc` (case-insensitive).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^([Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Uu][Pp][Dd][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Pp][Bb][Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Pp][Bb][Uu][Pp][Dd][Aa][Tt][Ee][Dd][Aa][Tt][Ee])-([Aa][Ss][Cc]|[Dd][Ee][Ss][Cc])$")]
+pub struct SortText(#[allow(dead_code)] String);
+
+/// A search value: text, or a number (matched as its digits).
+pub struct SearchValue;
+
+impl utoipa::PartialSchema for SearchValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Array(vec![Type::String, Type::Number]))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SearchValue {}
 
 /// A criterion: `name` is one of orders, orderId, clientOrderId, brand, orderType, status,
 /// createDate, updateDate, pbCreateDate, pbUpdateDate (case-insensitive); date values are
@@ -404,9 +423,13 @@ pub struct SearchIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchField {
-    #[schema(example = "status")]
+    /// Case-insensitive.
+    #[schema(
+        example = "status",
+        pattern = "^([Oo][Rr][Dd][Ee][Rr][Ss]|[Oo][Rr][Dd][Ee][Rr][Ii][Dd]|[Cc][Ll][Ii][Ee][Nn][Tt][Oo][Rr][Dd][Ee][Rr][Ii][Dd]|[Bb][Rr][Aa][Nn][Dd]|[Oo][Rr][Dd][Ee][Rr][Tt][Yy][Pp][Ee]|[Ss][Tt][Aa][Tt][Uu][Ss]|[Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Uu][Pp][Dd][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Pp][Bb][Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Pp][Bb][Uu][Pp][Dd][Aa][Tt][Ee][Dd][Aa][Tt][Ee])$"
+    )]
     name: String,
-    #[schema(value_type = Vec<String>, min_items = 1, example = json!(["RECEIVED"]))]
+    #[schema(value_type = Vec<SearchValue>, min_items = 1, example = json!(["RECEIVED"]))]
     values: Vec<Value>,
 }
 
@@ -417,7 +440,15 @@ impl SearchIn {
             Some(id) => caller.require_same_client(id)?,
         }
         let mut p = Problems::default();
-        let page = parse_bounded(&mut p, "page", paging.page.as_deref(), 1, 1, u32::MAX);
+        // Capped at i32::MAX so that the number fits the int32 the spec (and generated clients) use.
+        let page = parse_bounded(
+            &mut p,
+            "page",
+            paging.page.as_deref(),
+            1,
+            1,
+            i32::MAX as u32,
+        );
         let size = parse_bounded(
             &mut p,
             "size",

@@ -21,7 +21,7 @@ const SURFACE: &str = "fulfillment";
     tag = "Fulfillment Orders",
     operation_id = "fulfillmentCreateOrder",
     summary = "Create an Order",
-    params(("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h).")),
+    params(("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h).")),
     request_body = OrderIn,
     responses(
         (status = 201, description = "The created order (also the answer to an identical retry)", body = OrderOut,
@@ -60,7 +60,7 @@ pub async fn create(
     tag = "Fulfillment Orders",
     operation_id = "fulfillmentViewOrder",
     summary = "View an Order",
-    params(("orderId" = String, Path, description = "The order id"), ("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), ViewQuery),
+    params(("orderId" = String, Path, description = "The order id"), ("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), ViewQuery),
     responses(
         (status = 200, description = "The order", body = OrderOut, headers(("ETag" = String))),
         (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 404, description = "No such order for this client", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
@@ -100,8 +100,8 @@ pub async fn view(
     tag = "Fulfillment Orders",
     operation_id = "fulfillmentUpdateOrder",
     summary = "Update an Order (whole object)",
-    params(("orderId" = String, Path, description = "The order id"), ("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."),
-        ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the order changed since")),
+    params(("orderId" = String, Path, description = "The order id"), ("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."),
+        ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
     request_body = OrderIn,
     responses(
         (status = 200, description = "The updated order", body = OrderOut, headers(("ETag" = String))),
@@ -135,7 +135,7 @@ pub async fn replace(
     operation_id = "fulfillmentFindOrders",
     summary = "Find Orders (all order data)",
     description = "Without a date criterion only orders created in the last six months are searched.",
-    params(("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
+    params(("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
     request_body = SearchIn,
     responses(
         (status = 200, description = "One page of matching orders", body = SearchOut<OrderOut>),
@@ -161,7 +161,7 @@ pub async fn search(
     tag = "Fulfillment Orders",
     operation_id = "fulfillmentFindOrderStatuses",
     summary = "Find Orders (status subset)",
-    params(("X-PB-TransactionId" = String, Header, description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
+    params(("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
     request_body = SearchIn,
     responses(
         (status = 200, description = "One page of matching orders, status fields only", body = SearchOut<OrderStatusOut>),

@@ -53,7 +53,7 @@ fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<Idempotenc
     operation_id = "createOrder",
     summary = "Create Order",
     description = "Creates an order in the UNFULFILLED state. orderNumber, fromAddress, toAddress and at least one item are required; orderNumber is unique per client among live orders.",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes the create idempotent for 24 h (1-255 of A-Za-z0-9_-)"), ("X-PB-TransactionId" = Option<String>, Header, description = "Used as the idempotency key when Idempotency-Key is absent (1-25 of A-Za-z0-9_-)")),
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,255}$", description = "Makes the create idempotent for 24 h (1-255 of A-Za-z0-9_-)"), ("X-PB-TransactionId" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Used as the idempotency key when Idempotency-Key is absent (1-25 of A-Za-z0-9_-)")),
     request_body = OrderDoc,
     responses(
         (status = 200, description = "The Order has been created Successfully.", body = OperationResult, headers(("ETag" = String))),
@@ -150,8 +150,8 @@ pub async fn get(
     operation_id = "partialUpdateOrderById",
     summary = "Partial Order Update by OrderId",
     description = "JSON merge patch over the order as this API shows it: absent fields stay, null clears an optional field, objects merge, items replaces the item list. The result is validated as a create. Shipped, returned or canceled orders cannot change (409).",
-    params(("orderId" = String, Path, description = "The order id"), ("If-Match" = Option<String>, Header, description = "The ETag last read; 412 when the order changed since")),
-    request_body(content = Object, description = "Any subset of the create fields (SendproOrderRequest)"),
+    params(("orderId" = String, Path, description = "The order id"), ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
+    request_body(content = OrderDoc, description = "Any subset of the create fields; null clears an optional one"),
     responses(
         (status = 200, description = "Order updated successfully (partial)", body = OperationResult, headers(("ETag" = String))),
         (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
@@ -250,7 +250,7 @@ pub async fn delete(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemQuery {
     /// SKU of the item to be deleted.
-    #[param(value_type = String, required = true)]
+    #[param(value_type = String, required = true, min_length = 1, pattern = "\\S")]
     item_id: Option<String>,
 }
 
@@ -303,7 +303,7 @@ pub struct BulkStatusIn {
     /// 1 to 500 orders.
     #[schema(value_type = Vec<OrderRef>, required = true, min_items = 1, max_items = 500)]
     orders: Option<Vec<OrderRef>>,
-    #[schema(value_type = String, required = true, example = "ONHOLD", pattern = "^(?i)(UNFULFILLED|FULFILLED|ONHOLD|CANCELED)$")]
+    #[schema(value_type = String, required = true, example = "ONHOLD", pattern = "^\\s*([Uu][Nn][Ff][Uu][Ll][Ff][Ii][Ll][Ll][Ee][Dd]|[Ff][Uu][Ll][Ff][Ii][Ll][Ll][Ee][Dd]|[Oo][Nn][Hh][Oo][Ll][Dd]|[Hh][Oo][Ll][Dd]|[Cc][Aa][Nn][Cc][Ee][Ll][Ee][Dd]|[Cc][Aa][Nn][Cc][Ee][Ll][Ll][Ee][Dd])\\s*$")]
     status: Option<String>,
     #[schema(max_length = 255)]
     reason: Option<String>,

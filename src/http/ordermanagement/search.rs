@@ -16,7 +16,7 @@ use crate::domain::status::SendproStatus;
 use crate::domain::validate::Problems;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
-use crate::http::fulfillment::dto::date_filter;
+use crate::http::fulfillment::dto::{SearchValue, date_filter};
 use crate::http::json;
 use crate::http::openapi::SendproError;
 use crate::state::AppState;
@@ -28,7 +28,7 @@ pub struct SearchIn {
     #[serde(default)]
     filters: Vec<FilterIn>,
     /// From 0.
-    #[schema(minimum = 0, maximum = 4294967295u32)]
+    #[schema(minimum = 0, maximum = 2147483647)]
     #[serde(default, deserialize_with = "crate::domain::money::whole_number")]
     page: Option<i64>,
     /// 0 or absent means 20.
@@ -40,9 +40,13 @@ pub struct SearchIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilterIn {
-    #[schema(example = "orderId")]
+    /// Case-insensitive.
+    #[schema(
+        example = "orderId",
+        pattern = "^([Oo][Rr][Dd][Ee][Rr][Ii][Dd]|[Oo][Rr][Dd][Ee][Rr][Nn][Uu][Mm][Bb][Ee][Rr]|[Ss][Tt][Aa][Tt][Uu][Ss]|[Tt][Aa][Gg][Ii][Dd][Ss]|[Tt][Aa][Gg][Ii][Dd]|[Tt][Aa][Gg][Ss]|[Ii][Tt][Ee][Mm][Ii][Dd]|[Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Cc][Uu][Ss][Tt][Oo][Mm][Ee][Rr][Ii][Dd])$"
+    )]
     name: String,
-    #[schema(value_type = Vec<String>, min_items = 1, example = json!(["PBqTYEhO31JY"]))]
+    #[schema(value_type = Vec<SearchValue>, min_items = 1, example = json!(["PBqTYEhO31JY"]))]
     value: Vec<Value>,
 }
 
@@ -51,9 +55,9 @@ impl SearchIn {
         let mut p = Problems::default();
         let page = match self.page {
             None => 0,
-            Some(n) if (0..=i64::from(u32::MAX)).contains(&n) => n as u32,
+            Some(n) if (0..=i64::from(i32::MAX)).contains(&n) => n as u32,
             Some(_) => {
-                p.add("page", "must be 0 or more");
+                p.add("page", "must be from 0 to 2147483647");
                 0
             }
         };

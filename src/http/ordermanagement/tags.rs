@@ -17,10 +17,15 @@ use crate::http::{json, with_etag};
 use crate::service::changes::normalize_tags;
 use crate::state::AppState;
 
+/// A tag: 1-50 characters once trimmed (at most 50 distinct tags per order; duplicates collapse).
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = "^\\s*\\S(.{0,48}\\S)?\\s*$")]
+pub struct TagId(#[allow(dead_code)] String);
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TagsIn {
-    #[schema(value_type = Vec<String>, required = true, max_items = 50, example = json!(["vip", "gift"]))]
+    #[schema(value_type = Vec<TagId>, required = true, example = json!(["vip", "gift"]))]
     tag_ids: Option<Vec<String>>,
 }
 
@@ -80,7 +85,7 @@ pub struct BulkTagsIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderTags {
     order_id: String,
-    #[schema(max_items = 50)]
+    #[schema(value_type = Vec<TagId>)]
     tag_ids: Vec<String>,
 }
 
