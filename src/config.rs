@@ -44,6 +44,23 @@ pub enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
     },
+    /// Insert generated orders (statuses, brands, 1-5 lines, tags; dated over the last two
+    /// years) for benchmarks and demos. Tenants are 1000, 1001, ...
+    Seed {
+        /// How many orders to insert.
+        #[arg(long)]
+        orders: u64,
+        /// How many tenants share them (client ids 1000, 1001, ...).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        clients: u32,
+        /// Orders per transaction.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+        batch: u64,
+        /// Generator seed: the same seed on the same day gives the same orders (a second run
+        /// with the same seed on the same database conflicts). Random when absent.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

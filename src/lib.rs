@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod seed;
 pub mod service;
 pub mod state;
 pub mod store;

@@ -82,6 +82,10 @@ pub trait OrderStore: Send + Sync + 'static {
         event: &HistoryEvent,
     ) -> StoreResult<()>;
 
+    /// Inserts many new orders with their first history events in one transaction (bulk loads
+    /// such as `oms seed`): all of them or none. No idempotency records are written.
+    async fn insert_batch(&self, orders: &[(Order, HistoryEvent)]) -> StoreResult<()>;
+
     async fn idempotency(
         &self,
         client_id: &str,

@@ -119,6 +119,103 @@ async fn write_event(
     Ok(())
 }
 
+/// One array per column: each statement of a batch insert binds a handful of arrays and
+/// `UNNEST`s them, so a batch costs five statements whatever its size.
+#[derive(Default)]
+struct BatchArrays {
+    client_id: Vec<String>,
+    order_id: Vec<String>,
+    client_order_id: Vec<String>,
+    client_order_id_lc: Vec<String>,
+    brand_lc: Vec<Option<String>>,
+    order_type_lc: Vec<Option<String>>,
+    customer_id_lc: Vec<Option<String>>,
+    status: Vec<&'static str>,
+    create_date: Vec<Option<DateTime<Utc>>>,
+    update_date: Vec<Option<DateTime<Utc>>>,
+    pb_create_date: Vec<DateTime<Utc>>,
+    pb_update_date: Vec<DateTime<Utc>>,
+    deleted_at: Vec<Option<DateTime<Utc>>>,
+    version: Vec<i64>,
+    doc: Vec<String>,
+    tags: SideArrays,
+    skus: SideArrays,
+    event_version: Vec<i64>,
+    event_type: Vec<&'static str>,
+    event_time: Vec<DateTime<Utc>>,
+    event_actor: Vec<String>,
+    event_transaction_id: Vec<Option<String>>,
+    event_changed: Vec<String>,
+}
+
+#[derive(Default)]
+struct SideArrays {
+    client_id: Vec<String>,
+    order_id: Vec<String>,
+    value: Vec<String>,
+}
+
+impl BatchArrays {
+    fn of(orders: &[(Order, HistoryEvent)]) -> StoreResult<BatchArrays> {
+        let mut a = BatchArrays::default();
+        for (order, event) in orders {
+            let cols = Columns::of(order)?;
+            for (side, values) in [(&mut a.tags, &cols.tags_lc), (&mut a.skus, &cols.skus_lc)] {
+                for v in values {
+                    side.client_id.push(order.client_id.clone());
+                    side.order_id.push(order.order_id.clone());
+                    side.value.push(v.clone());
+                }
+            }
+            a.client_id.push(order.client_id.clone());
+            a.order_id.push(order.order_id.clone());
+            a.client_order_id
+                .push(order.content.client_order_id.clone());
+            a.client_order_id_lc.push(cols.client_order_id_lc);
+            a.brand_lc.push(cols.brand_lc);
+            a.order_type_lc.push(cols.order_type_lc);
+            a.customer_id_lc.push(cols.customer_id_lc);
+            a.status.push(order.status.as_str());
+            a.create_date.push(cols.create_date);
+            a.update_date.push(cols.update_date);
+            a.pb_create_date.push(order.pb_create_date);
+            a.pb_update_date.push(order.pb_update_date);
+            a.deleted_at.push(order.deleted_at);
+            a.version.push(order.version);
+            a.doc.push(cols.doc);
+            a.event_version.push(event.version);
+            a.event_type.push(event.kind.as_str());
+            a.event_time.push(event.time);
+            a.event_actor.push(event.actor.clone());
+            a.event_transaction_id.push(event.transaction_id.clone());
+            a.event_changed.push(encode_event(event)?);
+        }
+        Ok(a)
+    }
+}
+
+async fn insert_side(
+    tx: &mut Transaction<'_, Postgres>,
+    table: &str,
+    column: &str,
+    rows: &SideArrays,
+) -> StoreResult<()> {
+    if rows.value.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(&format!(
+        "INSERT INTO {table} (client_id, order_id, {column}) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])"
+    ))
+    .bind(&rows.client_id)
+    .bind(&rows.order_id)
+    .bind(&rows.value)
+    .execute(&mut **tx)
+    .await
+    .map_err(conflict)?;
+    Ok(())
+}
+
 #[async_trait]
 impl OrderStore for PgStore {
     async fn insert(
@@ -180,6 +277,63 @@ impl OrderStore for PgStore {
         )
         .await?;
         write_event(&mut tx, order, event).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn insert_batch(&self, orders: &[(Order, HistoryEvent)]) -> StoreResult<()> {
+        if orders.is_empty() {
+            return Ok(());
+        }
+        let a = BatchArrays::of(orders)?;
+        let mut tx = self.pool.begin().await.map_err(classify)?;
+        sqlx::query(
+            "INSERT INTO orders (client_id, order_id, client_order_id, client_order_id_lc, \
+             brand_lc, order_type_lc, customer_id_lc, status, create_date, update_date, \
+             pb_create_date, pb_update_date, deleted_at, version, doc) \
+             SELECT c, o, coi, coi_lc, b, t, cu, s, cd, ud, pcd, pud, del, v, d::jsonb \
+             FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], \
+             $6::text[], $7::text[], $8::text[], $9::timestamptz[], $10::timestamptz[], \
+             $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::int8[], \
+             $15::text[]) AS r(c, o, coi, coi_lc, b, t, cu, s, cd, ud, pcd, pud, del, v, d)",
+        )
+        .bind(&a.client_id)
+        .bind(&a.order_id)
+        .bind(&a.client_order_id)
+        .bind(&a.client_order_id_lc)
+        .bind(&a.brand_lc)
+        .bind(&a.order_type_lc)
+        .bind(&a.customer_id_lc)
+        .bind(&a.status)
+        .bind(&a.create_date)
+        .bind(&a.update_date)
+        .bind(&a.pb_create_date)
+        .bind(&a.pb_update_date)
+        .bind(&a.deleted_at)
+        .bind(&a.version)
+        .bind(&a.doc)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
+        insert_side(&mut tx, "order_tags", "tag_lc", &a.tags).await?;
+        insert_side(&mut tx, "order_skus", "sku_lc", &a.skus).await?;
+        sqlx::query(
+            "INSERT INTO order_events (client_id, order_id, version, event_type, occurred_at, \
+             actor, transaction_id, changed_fields) \
+             SELECT c, o, v, k, t, a, x, f::jsonb \
+             FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::timestamptz[], \
+             $6::text[], $7::text[], $8::text[]) AS r(c, o, v, k, t, a, x, f)",
+        )
+        .bind(&a.client_id)
+        .bind(&a.order_id)
+        .bind(&a.event_version)
+        .bind(&a.event_type)
+        .bind(&a.event_time)
+        .bind(&a.event_actor)
+        .bind(&a.event_transaction_id)
+        .bind(&a.event_changed)
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict)?;
         tx.commit().await.map_err(classify)
     }
 

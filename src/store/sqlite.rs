@@ -135,6 +135,28 @@ async fn write_event(
     Ok(())
 }
 
+/// SQLite's default limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER).
+const MAX_PARAMS: usize = 32_766;
+
+/// Multi-row `INSERT … VALUES (…), (…)` in chunks that stay under the parameter limit.
+async fn insert_rows<T, F>(
+    tx: &mut Transaction<'_, Sqlite>,
+    head: &str,
+    columns: usize,
+    rows: &[T],
+    mut bind: F,
+) -> StoreResult<()>
+where
+    F: FnMut(sqlx::query_builder::Separated<'_, '_, Sqlite, &'static str>, &T),
+{
+    for chunk in rows.chunks(MAX_PARAMS / columns) {
+        let mut qb = QueryBuilder::<Sqlite>::new(head);
+        qb.push_values(chunk, &mut bind);
+        qb.build().execute(&mut **tx).await.map_err(conflict)?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl OrderStore for SqliteStore {
     async fn insert(
@@ -196,6 +218,90 @@ impl OrderStore for SqliteStore {
         )
         .await?;
         write_event(&mut tx, order, event).await?;
+        tx.commit().await.map_err(classify)
+    }
+
+    async fn insert_batch(&self, orders: &[(Order, HistoryEvent)]) -> StoreResult<()> {
+        if orders.is_empty() {
+            return Ok(());
+        }
+        let rows = orders
+            .iter()
+            .map(|(order, event)| Ok((order, Columns::of(order)?, event, encode_event(event)?)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let side = |pick: fn(&Columns) -> &Vec<String>| {
+            rows.iter()
+                .flat_map(|(order, cols, _, _)| {
+                    pick(cols)
+                        .iter()
+                        .map(move |v| (order.client_id.clone(), order.order_id.clone(), v.clone()))
+                })
+                .collect::<Vec<_>>()
+        };
+        let tags = side(|c| &c.tags_lc);
+        let skus = side(|c| &c.skus_lc);
+        let mut tx = self.begin().await?;
+        insert_rows(
+            &mut tx,
+            "INSERT INTO orders (client_id, order_id, client_order_id, client_order_id_lc, \
+             brand_lc, order_type_lc, customer_id_lc, status, create_date, update_date, \
+             pb_create_date, pb_update_date, deleted_at, version, doc) ",
+            15,
+            &rows,
+            |mut b, (order, cols, _, _)| {
+                b.push_bind(order.client_id.clone())
+                    .push_bind(order.order_id.clone())
+                    .push_bind(order.content.client_order_id.clone())
+                    .push_bind(cols.client_order_id_lc.clone())
+                    .push_bind(cols.brand_lc.clone())
+                    .push_bind(cols.order_type_lc.clone())
+                    .push_bind(cols.customer_id_lc.clone())
+                    .push_bind(order.status.as_str())
+                    .push_bind(cols.create_date)
+                    .push_bind(cols.update_date)
+                    .push_bind(order.pb_create_date)
+                    .push_bind(order.pb_update_date)
+                    .push_bind(order.deleted_at)
+                    .push_bind(order.version)
+                    .push_bind(cols.doc.clone());
+            },
+        )
+        .await?;
+        for (table, rows) in [
+            (
+                "INSERT INTO order_tags (client_id, order_id, tag_lc) ",
+                &tags,
+            ),
+            (
+                "INSERT INTO order_skus (client_id, order_id, sku_lc) ",
+                &skus,
+            ),
+        ] {
+            insert_rows(&mut tx, table, 3, rows, |mut b, (client, order, value)| {
+                b.push_bind(client.clone())
+                    .push_bind(order.clone())
+                    .push_bind(value.clone());
+            })
+            .await?;
+        }
+        insert_rows(
+            &mut tx,
+            "INSERT INTO order_events (client_id, order_id, version, event_type, occurred_at, \
+             actor, transaction_id, changed_fields) ",
+            8,
+            &rows,
+            |mut b, (order, _, event, changed)| {
+                b.push_bind(order.client_id.clone())
+                    .push_bind(order.order_id.clone())
+                    .push_bind(event.version)
+                    .push_bind(event.kind.as_str())
+                    .push_bind(event.time)
+                    .push_bind(event.actor.clone())
+                    .push_bind(event.transaction_id.clone())
+                    .push_bind(changed.clone());
+            },
+        )
+        .await?;
         tx.commit().await.map_err(classify)
     }
 
