@@ -64,7 +64,6 @@ from oms_client.models import (  # noqa: E402
     OperationResult,
     OrderRef,
     OrderTags,
-    PartialUpdateOrderByIdBody,
     SearchOutFulfillmentOrder,
     SearchOutFulfillmentOrderStatus,
     SearchPage,
@@ -584,7 +583,7 @@ class Flow:
         etag = self.step("get (GET /orders/{orderId}) -> 200 with ETag", get)
 
         def patch() -> str:
-            body = PartialUpdateOrderByIdBody.from_dict(
+            body = SendproOrderRequest.from_dict(
                 {"toAddress": {"name": "Jane Q. Smith"}, "orderMessage": {"type": "NOTE", "message": "Leave at door"}}
             )
             r = partial_update_order_by_id.sync_detailed(oid, client=self.api, body=body, if_match=etag)
@@ -598,7 +597,7 @@ class Flow:
         new_etag = self.step("patch (PATCH /orders/{orderId}, If-Match) -> 200", patch)
 
         def patch_stale() -> None:
-            body = PartialUpdateOrderByIdBody.from_dict({"toAddress": {"name": "Lost Update"}})
+            body = SendproOrderRequest.from_dict({"toAddress": {"name": "Lost Update"}})
             r = partial_update_order_by_id.sync_detailed(oid, client=self.api, body=body, if_match=etag)
             expect(r, 412, SendproError, "patch with a stale If-Match")
 

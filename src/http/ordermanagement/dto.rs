@@ -631,6 +631,57 @@ pub struct OperationResult {
     pub tag_ids: Option<Vec<String>>,
 }
 
+impl OperationResult {
+    fn of(order: &Order, status: &'static str) -> OperationResult {
+        OperationResult {
+            order_id: order.order_id.clone(),
+            order_number: Some(order.content.client_order_id.clone()),
+            status,
+            transaction_create_date: None,
+            transaction_date_time: None,
+            tag_ids: None,
+        }
+    }
+
+    /// Create and PATCH answer with `transactionCreateDate`, as documented.
+    pub fn created(order: &Order) -> OperationResult {
+        OperationResult {
+            transaction_create_date: Some(format_utc(&order.pb_create_date)),
+            ..OperationResult::of(order, "Created")
+        }
+    }
+
+    pub fn updated(order: &Order) -> OperationResult {
+        OperationResult {
+            transaction_create_date: Some(super::transaction_time()),
+            ..OperationResult::of(order, "Updated")
+        }
+    }
+
+    pub fn deleted(order: &Order) -> OperationResult {
+        OperationResult {
+            transaction_date_time: Some(super::transaction_time()),
+            ..OperationResult::of(order, "Deleted")
+        }
+    }
+
+    /// Item removal is documented as `{orderId, status, transactionDateTime}`.
+    pub fn item_removed(order: &Order) -> OperationResult {
+        OperationResult {
+            order_number: None,
+            transaction_date_time: Some(super::transaction_time()),
+            ..OperationResult::of(order, "Updated")
+        }
+    }
+
+    pub fn tagged(order: &Order) -> OperationResult {
+        OperationResult {
+            tag_ids: Some(order.tags.clone()),
+            ..OperationResult::item_removed(order)
+        }
+    }
+}
+
 /// Bulk status and bulk tags: the documented summary plus one result per listed order.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -659,7 +710,47 @@ pub struct BulkError {
     pub message: String,
 }
 
+impl BulkOutcome {
+    /// 404 when none of the listed orders exists for the caller; otherwise 200 with each
+    /// order's outcome (`partial_status` when some failed).
+    pub fn finish(
+        results: Vec<BulkResult>,
+        status: &str,
+        partial_status: &str,
+        success_message: &str,
+    ) -> ApiResult<BulkOutcome> {
+        if results.iter().all(BulkResult::is_not_found) {
+            return Err(ApiError::NotFound(
+                "none of the listed orders was found".into(),
+            ));
+        }
+        let failed = results.iter().filter(|r| !r.success).count();
+        let (status, message) = if failed == 0 {
+            (status, success_message.to_string())
+        } else {
+            let done = results.len() - failed;
+            let message = format!("{done} of {} orders updated; see results.", results.len());
+            (partial_status, message)
+        };
+        Ok(BulkOutcome {
+            status: status.to_string(),
+            message,
+            transaction_date_time: super::transaction_time(),
+            results,
+        })
+    }
+}
+
 impl BulkResult {
+    /// One order's outcome; an outage is not one order's failure, so it fails the whole
+    /// request (which the client can retry).
+    pub fn record<T>(order_id: &str, outcome: ApiResult<T>) -> ApiResult<BulkResult> {
+        match outcome {
+            Err(e @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => Err(e),
+            other => Ok(BulkResult::of(order_id, &other)),
+        }
+    }
+
     pub fn of<T>(order_id: &str, outcome: &ApiResult<T>) -> BulkResult {
         BulkResult {
             order_id: order_id.to_string(),

@@ -12,9 +12,7 @@ use super::dto::{
     translate,
 };
 use super::merge::merge;
-use super::transaction_time;
 use crate::auth::Caller;
-use crate::domain::date::format_utc;
 use crate::domain::order::{OrderContent, Surface};
 use crate::domain::status::SendproStatus;
 use crate::domain::validate::{Problems, combine};
@@ -96,14 +94,7 @@ pub async fn create(
         .await
         .map_err(translate)?;
     let order = &created.order;
-    let result = OperationResult {
-        order_id: order.order_id.clone(),
-        order_number: Some(order.content.client_order_id.clone()),
-        status: "Created",
-        transaction_create_date: Some(format_utc(&order.pb_create_date)),
-        transaction_date_time: None,
-        tag_ids: None,
-    };
+    let result = OperationResult::created(order);
     let mut response = with_etag(json(StatusCode::OK, &result)?, order);
     if created.replayed {
         response
@@ -199,14 +190,7 @@ pub async fn patch(
             Ok(next)
         })
         .await?;
-    let result = OperationResult {
-        order_id: order.order_id.clone(),
-        order_number: Some(order.content.client_order_id.clone()),
-        status: "Updated",
-        transaction_create_date: Some(transaction_time()),
-        transaction_date_time: None,
-        tag_ids: None,
-    };
+    let result = OperationResult::updated(&order);
     let response = json(StatusCode::OK, &result)?;
     Ok(with_etag(response, &order))
 }
@@ -234,14 +218,7 @@ pub async fn delete(
     Path(order_id): Path<String>,
 ) -> ApiResult<Response> {
     let order = state.orders.delete(&caller, &order_id).await?;
-    let result = OperationResult {
-        order_id: order.order_id.clone(),
-        order_number: Some(order.content.client_order_id.clone()),
-        status: "Deleted",
-        transaction_create_date: None,
-        transaction_date_time: Some(transaction_time()),
-        tag_ids: None,
-    };
+    let result = OperationResult::deleted(&order);
     json(StatusCode::OK, &result)
 }
 
@@ -285,14 +262,7 @@ pub async fn delete_item(
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| ApiError::field("itemId", "query parameter is required"))?;
     let order = state.orders.remove_item(&caller, &order_id, &sku).await?;
-    let result = OperationResult {
-        order_id: order.order_id.clone(),
-        order_number: None,
-        status: "Updated",
-        transaction_create_date: None,
-        transaction_date_time: Some(transaction_time()),
-        tag_ids: None,
-    };
+    let result = OperationResult::item_removed(&order);
     let response = json(StatusCode::OK, &result)?;
     Ok(with_etag(response, &order))
 }
@@ -373,37 +343,11 @@ pub async fn bulk_status(
             .orders
             .set_status(&caller, &r.order_id, target, reason.as_deref())
             .await;
-        // An outage is not one order's failure: the whole request fails and can be retried.
-        let outcome = match outcome {
-            Err(e @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => return Err(e),
-            other => other,
-        };
-        results.push(BulkResult::of(&r.order_id, &outcome));
+        results.push(BulkResult::record(&r.order_id, outcome)?);
     }
-    if results.iter().all(BulkResult::is_not_found) {
-        return Err(ApiError::NotFound(
-            "none of the listed orders was found".into(),
-        ));
-    }
-    let failed = results.iter().filter(|r| !r.success).count();
-    let message = if failed == 0 {
-        "Order status updated successfully.".to_string()
-    } else {
-        format!(
-            "{} of {} orders updated; see results.",
-            results.len() - failed,
-            results.len()
-        )
-    };
-    json(
-        StatusCode::OK,
-        &BulkOutcome {
-            status: target.as_str().to_string(),
-            message,
-            transaction_date_time: transaction_time(),
-            results,
-        },
-    )
+    let word = target.as_str();
+    let outcome = BulkOutcome::finish(results, word, word, "Order status updated successfully.")?;
+    json(StatusCode::OK, &outcome)
 }
 
 /// Every change of the order, oldest first.

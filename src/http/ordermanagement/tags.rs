@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 use super::dto::{BulkOutcome, BulkResult, OperationResult};
 use super::orders::MAX_BULK;
-use super::transaction_time;
 use crate::auth::Caller;
 use crate::domain::validate::Problems;
 use crate::error::{ApiError, ApiResult};
@@ -62,14 +61,7 @@ pub async fn set_tags(
         .ok_or_else(|| ApiError::field("tagIds", "is required (use [] to remove all tags)"))?;
     let tags = normalize_tags(&raw, "tagIds").map_err(|p| ApiError::Validation(p.into_errors()))?;
     let order = state.orders.set_tags(&caller, &order_id, tags).await?;
-    let result = OperationResult {
-        order_id: order.order_id.clone(),
-        order_number: None,
-        status: "Updated",
-        transaction_create_date: None,
-        transaction_date_time: Some(transaction_time()),
-        tag_ids: Some(order.tags.clone()),
-    };
+    let result = OperationResult::tagged(&order);
     let response = json(StatusCode::OK, &result)?;
     Ok(with_etag(response, &order))
 }
@@ -134,34 +126,14 @@ pub async fn bulk_tags(
     p.into_result().map_err(ApiError::Validation)?;
     let mut results = Vec::with_capacity(entries.len());
     for (entry, tags) in entries.iter().zip(normalized) {
-        let outcome = match state.orders.set_tags(&caller, &entry.order_id, tags).await {
-            Err(e @ (ApiError::Unavailable(_) | ApiError::Internal(_))) => return Err(e),
-            other => other,
-        };
-        results.push(BulkResult::of(&entry.order_id, &outcome));
+        let outcome = state.orders.set_tags(&caller, &entry.order_id, tags).await;
+        results.push(BulkResult::record(&entry.order_id, outcome)?);
     }
-    if results.iter().all(BulkResult::is_not_found) {
-        return Err(ApiError::NotFound(
-            "none of the listed orders was found".into(),
-        ));
-    }
-    let failed = results.iter().filter(|r| !r.success).count();
-    json(
-        StatusCode::OK,
-        &BulkOutcome {
-            status: if failed == 0 {
-                "Updated"
-            } else {
-                "PartiallyUpdated"
-            }
-            .to_string(),
-            message: format!(
-                "{} of {} orders updated.",
-                results.len() - failed,
-                results.len()
-            ),
-            transaction_date_time: transaction_time(),
-            results,
-        },
-    )
+    let outcome = BulkOutcome::finish(
+        results,
+        "Updated",
+        "PartiallyUpdated",
+        "The specified tags have been updated with the orders.",
+    )?;
+    json(StatusCode::OK, &outcome)
 }
