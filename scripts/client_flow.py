@@ -69,6 +69,7 @@ from oms_client.models import (  # noqa: E402
     SearchPage,
     SendproError,
     SendproOrder,
+    SendproOrderPatch,
     SendproOrderRequest,
     SendproSearchRequest,
     Status,
@@ -180,12 +181,18 @@ def fulfillment_create_body(client_id: str, client_order_id: str) -> dict:
 
 def fulfillment_replace_body(client_id: str, client_order_id: str) -> dict:
     body = fulfillment_create_body(client_id, client_order_id)
-    del body["inputShippingDetails"]
     body.update(
         {
             "customerOrderId": "111-212-1687792",
             "references": [],
-            # seed 001 spells the requested service `shippingDetails` (alias of inputShippingDetails)
+            # seed 001 spells the requested service `shippingDetails` (alias of inputShippingDetails);
+            # the spec requires inputShippingDetails, so both are sent, equal
+            "inputShippingDetails": {
+                "carrier": "PITNEY BOWES",
+                "serviceId": "PARCEL",
+                "serviceName": "PARCEL SELECT",
+                "trackingNumber": "9560533222",
+            },
             "shippingDetails": {
                 "carrier": "PITNEY BOWES",
                 "serviceId": "PARCEL",
@@ -583,7 +590,7 @@ class Flow:
         etag = self.step("get (GET /orders/{orderId}) -> 200 with ETag", get)
 
         def patch() -> str:
-            body = SendproOrderRequest.from_dict(
+            body = SendproOrderPatch.from_dict(
                 {"toAddress": {"name": "Jane Q. Smith"}, "orderMessage": {"type": "NOTE", "message": "Leave at door"}}
             )
             r = partial_update_order_by_id.sync_detailed(oid, client=self.api, body=body, if_match=etag)
@@ -597,7 +604,7 @@ class Flow:
         new_etag = self.step("patch (PATCH /orders/{orderId}, If-Match) -> 200", patch)
 
         def patch_stale() -> None:
-            body = SendproOrderRequest.from_dict({"toAddress": {"name": "Lost Update"}})
+            body = SendproOrderPatch.from_dict({"toAddress": {"name": "Lost Update"}})
             r = partial_update_order_by_id.sync_detailed(oid, client=self.api, body=body, if_match=etag)
             expect(r, 412, SendproError, "patch with a stale If-Match")
 

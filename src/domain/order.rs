@@ -265,7 +265,7 @@ pub struct OrderLine {
     #[schema(max_length = 50)]
     pub origin_state_province: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub unit_price: Option<Decimal>,
     #[serde(
         default,
@@ -289,7 +289,7 @@ pub struct OrderLine {
     #[schema(minimum = 1, maximum = 1000000)]
     pub ordered_quantity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub line_total: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 50, example = "NEW")]
@@ -313,13 +313,13 @@ pub struct Price {
     #[schema(max_length = 50)]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub fee: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 3)]
     pub currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub percentage: Option<Decimal>,
 }
 
@@ -330,33 +330,33 @@ pub struct OrderCharges {
     #[schema(pattern = "^[A-Z]{3}$", example = "USD")]
     pub order_currency: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub shipping_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub total_item_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub total_duty_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duty_details: Option<Vec<Price>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub total_tax_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tax_details: Option<Vec<Price>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub total_discount_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discount_details: Option<Vec<Price>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub cash_on_delivery_amount: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_charge_details: Option<Vec<Price>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub total_order_amount: Option<Decimal>,
 }
 
@@ -408,7 +408,7 @@ pub struct Address {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CustomsInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub customs_declared_value: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 100)]
@@ -512,12 +512,12 @@ impl OrderContent {
         if let Some(c) = &self.order_charges {
             c.validate(&mut p);
         }
-        self.to_address.validate("toAddress", true, &mut p);
+        self.to_address.validate("toAddress", &mut p);
         if let Some(a) = &self.billing_address {
-            a.validate("billingAddress", false, &mut p);
+            a.validate("billingAddress", &mut p);
         }
         if let Some(a) = &self.sendpro.from_address {
-            a.validate("fromAddress", true, &mut p);
+            a.validate("fromAddress", &mut p);
         }
         p.max_len("giftMessageText", self.gift_message_text.as_deref(), 1024);
         p.max_len("internalNotes", self.internal_notes.as_deref(), 255);
@@ -700,8 +700,15 @@ impl OrderCharges {
 }
 
 impl Address {
-    fn validate(&self, at: &str, required: bool, p: &mut Problems) {
-        if required && self.address_lines.iter().all(|l| l.trim().is_empty()) {
+    /// Every address needs a street line. An empty line is the placeholder of a cleared
+    /// SendPro360 `addressLine2` (see that adapter); a whitespace-only one is a mistake.
+    fn validate(&self, at: &str, p: &mut Problems) {
+        for (i, line) in self.address_lines.iter().enumerate() {
+            if !line.is_empty() && line.trim().is_empty() {
+                p.add(format!("{at}.addressLines[{i}]"), "must not be blank");
+            }
+        }
+        if self.address_lines.iter().all(|l| l.trim().is_empty()) {
             p.add(
                 format!("{at}.addressLines"),
                 "at least one address line is required",

@@ -72,7 +72,9 @@ pub fn app(state: AppState) -> Router {
     });
     let (routes, spec) = routes().split_for_parts();
     let router = routes
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(
+            SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", openapi::refine(spec)),
+        )
         .route_layer(middleware::from_fn(observe::capture_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })

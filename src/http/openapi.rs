@@ -80,12 +80,210 @@ impl Modify for BearerAuth {
 }
 
 /// The document as served at `/openapi.json` and printed by `oms openapi`.
-pub fn document() -> utoipa::openapi::OpenApi {
-    super::routes().split_for_parts().1
+pub fn document() -> serde_json::Value {
+    refine(super::routes().split_for_parts().1)
 }
 
 pub fn document_json() -> String {
-    document()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
+    serde_json::to_string_pretty(&document()).expect("the OpenAPI document serializes")
+}
+
+/// Rules the derive attributes cannot state (alternatives, per-usage requirements, rules that
+/// depend on another field), written onto the generated document so that the schema accepts
+/// exactly what the server accepts. Kept as JSON: utoipa's model has no `contains` or `anyOf`
+/// on objects, so a round trip through it would drop them.
+pub fn refine(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut v = serde_json::to_value(&doc).expect("the document serializes");
+    refine_value(&mut v);
+    v
+}
+
+const NON_BLANK: &str = "\\S";
+
+fn ci(word: &str) -> String {
+    word.chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                format!("[{}{}]", c.to_ascii_uppercase(), c.to_ascii_lowercase())
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn one_of_words(words: &[&str]) -> String {
+    let alts: Vec<String> = words.iter().map(|w| ci(w)).collect();
+    format!("^\\s*({})\\s*$", alts.join("|"))
+}
+
+fn refine_value(v: &mut serde_json::Value) {
+    use serde_json::json;
+    let schemas = &mut v["components"]["schemas"];
+    let text = |max: Option<u64>| {
+        let mut s = json!({"type": "string", "pattern": NON_BLANK});
+        if let Some(max) = max {
+            s["maxLength"] = json!(max);
+        }
+        s
+    };
+
+    // Fulfillment: inputShippingDetails is required (its documented alias shippingDetails is
+    // accepted in its place, but an anyOf here would cost generated SDKs their request model).
+    let order = &mut schemas["FulfillmentOrderRequest"];
+    order["required"]
+        .as_array_mut()
+        .expect("derived required list")
+        .push(json!("inputShippingDetails"));
+    order["properties"]["inputShippingDetails"] =
+        json!({"$ref": "#/components/schemas/ShippingDetails"});
+    order["properties"]["clientOrderId"]["pattern"] = json!(NON_BLANK);
+    let shipping = &mut schemas["ShippingDetails"];
+    shipping["required"] = json!(["carrier", "serviceId"]);
+    shipping["properties"]["carrier"] = text(Some(50));
+    shipping["properties"]["serviceId"] = text(Some(50));
+    let line = &mut schemas["OrderLine"];
+    line["required"] = json!(["sku", "orderedQuantity"]);
+    line["properties"]["sku"] = text(Some(60));
+    line["properties"]["orderedQuantity"] =
+        json!({"type": "integer", "minimum": 1, "maximum": 1_000_000});
+    let reference = &mut schemas["Reference"];
+    reference["required"] = json!(["name"]);
+    reference["properties"]["name"] = text(Some(50));
+    // Every address has at least one non-blank line; an empty line is a placeholder.
+    let address = &mut schemas["Address"];
+    address["required"] = json!(["addressLines"]);
+    address["properties"]["addressLines"] = json!({
+        "type": "array",
+        "minItems": 1,
+        "maxItems": 3,
+        "items": {"type": "string", "maxLength": 100, "pattern": "^$|\\S"},
+        "contains": {"type": "string", "pattern": NON_BLANK}
+    });
+
+    // SendPro360: the PATCH body is the create body with nothing required, and the four
+    // parts a create requires cannot be cleared with null.
+    let mut patch = schemas["SendproOrderRequest"].clone();
+    patch["description"] = json!("Any subset of the create fields; null clears an optional one.");
+    patch["properties"]["orderNumber"] = text(Some(50));
+    patch["properties"]["items"] = json!({"type": "array", "minItems": 1, "maxItems": 1000, "items": {"$ref": "#/components/schemas/Item"}});
+    for part in ["fromAddress", "toAddress"] {
+        patch["properties"][part] = json!({"$ref": "#/components/schemas/SendproAddress"});
+    }
+    for (name, max) in [("metadata", 50), ("additionalAddresses", 10)] {
+        patch["properties"][name]["maxItems"] = json!(max);
+    }
+    patch["properties"]["customerInfo"]["properties"] = json!({
+        "customerId": {"type": "string", "maxLength": 50},
+        "email": {"type": "string", "maxLength": 70}
+    });
+    patch["properties"]["orderMessage"]["properties"] =
+        json!({"message": {"type": "string", "maxLength": 1024}});
+    patch["properties"]["metadata"]["items"]["properties"] = json!({
+        "name": {"type": "string", "maxLength": 50},
+        "value": {"type": "string", "maxLength": 255}
+    });
+    let mut create = patch.clone();
+    create["description"] = json!("The order as a SendPro360 client creates it.");
+    create["required"] = json!(["orderNumber", "fromAddress", "toAddress", "items"]);
+    schemas["SendproOrderRequest"] = create;
+    schemas["SendproOrderPatch"] = patch;
+    // (At least one addressLine is required too; an anyOf would cost SDKs the address model.)
+    let address = &mut schemas["SendproAddress"];
+    for line in ["addressLine1", "addressLine2", "addressLine3"] {
+        address["properties"][line] = text(Some(100));
+    }
+    for (name, max) in [
+        ("name", 100),
+        ("company", 50),
+        ("phone", 25),
+        ("email", 70),
+        ("cityTown", 50),
+        ("stateProvince", 50),
+        ("postalCode", 20),
+    ] {
+        address["properties"][name]["maxLength"] = json!(max);
+    }
+    address["properties"]["countryCode"]["pattern"] = json!("^[A-Za-z]{2}$");
+    let item = &mut schemas["Item"];
+    item["required"] = json!(["itemId", "quantity"]);
+    item["properties"]["itemId"] = text(Some(60));
+    item["properties"]["quantity"] = json!({"type": "integer", "minimum": 1, "maximum": 1_000_000});
+    for (name, max) in [
+        ("description", 255),
+        ("hSTariffCode", 14),
+        ("originStateProvince", 50),
+        ("customProductId", 50),
+    ] {
+        item["properties"][name]["maxLength"] = json!(max);
+    }
+    for name in ["hSTariffCodeCountry", "originCountryCode"] {
+        item["properties"][name]["pattern"] = json!("^[A-Za-z]{2}$");
+    }
+    for name in ["billingStatus", "paymentType"] {
+        schemas["Charges"]["properties"][name]["maxLength"] = json!(50);
+    }
+
+    // Search criteria: what the values must be depends on the name.
+    let statuses = [
+        "RECEIVED",
+        "INPROGRESS",
+        "BACKORDER",
+        "ONHOLD",
+        "HOLD",
+        "SHIPPED",
+        "RETURNED",
+        "CANCELED",
+    ];
+    let dates = json!({
+        "type": "array", "minItems": 1, "maxItems": 2,
+        "items": {"anyOf": [
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "format": "date"}
+        ]}
+    });
+    let words = |list: &[&str]| {
+        json!({"type": "array", "minItems": 1,
+               "items": {"type": "string", "pattern": one_of_words(list)}})
+    };
+    let any_values = json!({"type": "array", "minItems": 1,
+                            "items": {"type": ["string", "number"]}});
+    let variant = |names: &[&str], key: &str, values: &serde_json::Value| json!({"properties": {"name": {"pattern": one_of_words(names)}, key: values}});
+    schemas["SearchField"]["anyOf"] = json!([
+        variant(&["status"], "values", &words(&statuses)),
+        variant(&["orderType"], "values", &words(&["eCom", "Retail"])),
+        variant(
+            &["createDate", "updateDate", "pbCreateDate", "pbUpdateDate"],
+            "values",
+            &dates
+        ),
+        variant(
+            &["orders", "orderId", "clientOrderId", "brand"],
+            "values",
+            &any_values
+        ),
+    ]);
+    let mut sendpro_statuses = vec!["UNFULFILLED", "FULFILLED", "CANCELLED"];
+    sendpro_statuses.extend(statuses);
+    schemas["FilterIn"]["anyOf"] = json!([
+        variant(&["status"], "value", &words(&sendpro_statuses)),
+        variant(&["createDate"], "value", &dates),
+        variant(
+            &[
+                "orderId",
+                "orderNumber",
+                "tagIds",
+                "tagId",
+                "tags",
+                "itemId",
+                "customerId"
+            ],
+            "value",
+            &any_values
+        ),
+    ]);
+
+    let patch_body = &mut v["paths"]["/ordermanagement/api/v1/orders/{orderId}"]["patch"]["requestBody"]
+        ["content"]["application/json"]["schema"];
+    *patch_body = json!({"$ref": "#/components/schemas/SendproOrderPatch"});
 }

@@ -607,13 +607,7 @@ pub fn date_filter(
                 .ok()?,
         ),
     };
-    if to.is_some_and(|to| to < from) {
-        p.add(
-            format!("{at}.{values_key}"),
-            "the range ends before it starts",
-        );
-        return None;
-    }
+    // A range that ends before it starts is valid and simply matches nothing.
     Some(Filter::Date {
         field,
         from: Some(from),

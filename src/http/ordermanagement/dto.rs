@@ -75,13 +75,13 @@ pub struct ChargesDoc {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_status: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub gmv: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub sub_total: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub total_paid: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_type: Option<String>,
@@ -156,7 +156,7 @@ pub struct ItemDoc {
     #[schema(minimum = 1, maximum = 1000000)]
     pub quantity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 0, multiple_of = 0.0001)]
+    #[schema(minimum = 0, maximum = 999999999999999u64, multiple_of = 0.0001)]
     pub unit_price: Option<Decimal>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
@@ -358,40 +358,36 @@ impl OrderDoc {
     /// Limits on the fields only this dialect has (the shared ones are checked canonically).
     fn check_own_fields(&self) -> ApiResult<()> {
         let mut p = Problems::default();
-        let text = |m: &Option<Map<String, Value>>, k: &str| -> Option<String> {
-            m.as_ref()?.get(k)?.as_str().map(str::to_string)
-        };
-        p.max_len(
-            "customerInfo.customerId",
-            text(&self.customer_info, "customerId").as_deref(),
-            50,
-        );
-        p.max_len(
-            "customerInfo.email",
-            text(&self.customer_info, "email").as_deref(),
-            70,
-        );
-        p.max_len(
-            "orderMessage.message",
-            text(&self.order_message, "message").as_deref(),
-            1024,
-        );
+        for (object, at, key, max) in [
+            (&self.customer_info, "customerInfo", "customerId", 50),
+            (&self.customer_info, "customerInfo", "email", 70),
+            (&self.order_message, "orderMessage", "message", 1024),
+        ] {
+            let value = object.as_ref().and_then(|m| m.get(key));
+            text_field(&mut p, &format!("{at}.{key}"), value, max);
+        }
+        for (at, address) in [
+            ("fromAddress", &self.from_address),
+            ("toAddress", &self.to_address),
+        ] {
+            let Some(a) = address else { continue };
+            for (n, line) in [&a.address_line1, &a.address_line2, &a.address_line3]
+                .into_iter()
+                .enumerate()
+            {
+                if line.as_deref().is_some_and(|l| l.trim().is_empty()) {
+                    p.add(format!("{at}.addressLine{}", n + 1), "must not be blank");
+                }
+            }
+        }
         if let Some(c) = &self.charges {
             p.amount("charges.totalPaid", c.total_paid.as_ref());
             p.max_len("charges.billingStatus", c.billing_status.as_deref(), 50);
             p.max_len("charges.paymentType", c.payment_type.as_deref(), 50);
         }
         for (i, m) in self.metadata.iter().flatten().enumerate() {
-            p.max_len(
-                &format!("metadata[{i}].name"),
-                m.get("name").and_then(Value::as_str),
-                50,
-            );
-            p.max_len(
-                &format!("metadata[{i}].value"),
-                m.get("value").and_then(Value::as_str),
-                255,
-            );
+            text_field(&mut p, &format!("metadata[{i}].name"), m.get("name"), 50);
+            text_field(&mut p, &format!("metadata[{i}].value"), m.get("value"), 255);
         }
         if self.metadata.as_ref().is_some_and(|m| m.len() > 50) {
             p.add("metadata", "at most 50 entries");
@@ -422,6 +418,15 @@ impl OrderDoc {
             p.add("items", "at least one item is required");
         }
         p.into_errors()
+    }
+}
+
+/// An optional text inside a free-form object: a string of at most `max` characters.
+fn text_field(p: &mut Problems, at: &str, value: Option<&Value>, max: usize) {
+    match value {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => p.max_len(at, Some(s), max),
+        Some(_) => p.add(at, "must be a string"),
     }
 }
 
