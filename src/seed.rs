@@ -1,10 +1,11 @@
 //! `oms seed`: realistic orders in bulk, written straight through the store in batches.
 //!
-//! Every order is a function of `(seed, index, anchor)`: the same seed on the same day gives the
-//! same orders, whatever the batch size. Dates spread uniformly over the two years before the
-//! anchor (the start of the current UTC day), and the status follows the age of the order: recent
-//! orders are mostly open, old ones mostly shipped. Orders are spread evenly over `clients`
-//! tenants whose ids are [`client_id`]`(0..clients)`.
+//! Every order is a function of `(seed, index, total, anchor)`: the same seed and count on the
+//! same day give the same orders, whatever the batch size. Dates spread evenly over the two years
+//! before the anchor (the start of the current UTC day) and grow with the index, so rows land in
+//! the tables in the order a real shop would have created them; the status follows the age of the
+//! order: recent orders are mostly open, old ones mostly shipped. Orders are spread evenly over
+//! `clients` tenants whose ids are [`client_id`]`(0..clients)`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -57,27 +58,29 @@ pub fn client_id(k: u32) -> String {
 pub struct Generator {
     seed: u64,
     clients: u32,
+    total: u64,
     anchor: DateTime<Utc>,
 }
 
 impl Generator {
-    /// Orders dated in the two years before `anchor`.
-    pub fn new(seed: u64, clients: u32, anchor: DateTime<Utc>) -> Generator {
+    /// `total` orders dated in the two years before `anchor`, oldest first.
+    pub fn new(seed: u64, clients: u32, total: u64, anchor: DateTime<Utc>) -> Generator {
         Generator {
             seed,
             clients: clients.max(1),
+            total: total.max(1),
             anchor,
         }
     }
 
     /// Anchored at the start of today (UTC), so that a seed reproduces the same orders all day.
-    pub fn today(seed: u64, clients: u32) -> Generator {
+    pub fn today(seed: u64, clients: u32, total: u64) -> Generator {
         let today = Utc::now()
             .date_naive()
             .and_hms_opt(0, 0, 0)
             .expect("midnight exists")
             .and_utc();
-        Generator::new(seed, clients, today)
+        Generator::new(seed, clients, total, today)
     }
 
     pub fn batch(&self, start: u64, len: usize) -> Vec<(Order, HistoryEvent)> {
@@ -88,7 +91,9 @@ impl Generator {
     pub fn order(&self, index: u64) -> (Order, HistoryEvent) {
         let mut rng = StdRng::seed_from_u64(mix(self.seed, index));
         let client_id = client_id((index % u64::from(self.clients)) as u32);
-        let age_ms = rng.gen_range(0..SPAN_DAYS * 86_400_000);
+        let span_ms = SPAN_DAYS * 86_400_000;
+        let slot = (index.min(self.total - 1) as f64 + rng.r#gen::<f64>()) / self.total as f64;
+        let age_ms = (span_ms as f64 * (1.0 - slot)) as i64;
         let pb_create_date = self.anchor - chrono::Duration::milliseconds(age_ms);
         let age_days = age_ms / 86_400_000;
         let source = if rng.gen_bool(0.7) {
@@ -253,7 +258,7 @@ impl Generator {
 /// Inserts `options.orders` generated orders through `store`, with a progress bar on a terminal.
 pub async fn run(store: Arc<dyn OrderStore>, options: &SeedOptions) -> anyhow::Result<SeedReport> {
     anyhow::ensure!(options.batch > 0, "--batch must be at least 1");
-    let generator = Generator::today(options.seed, options.clients);
+    let generator = Generator::today(options.seed, options.clients, options.orders);
     let bar = ProgressBar::new(options.orders);
     bar.set_style(
         ProgressStyle::with_template(
@@ -532,7 +537,7 @@ mod tests {
         let anchor = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        Generator::new(42, 3, anchor)
+        Generator::new(42, 3, 2000, anchor)
     }
 
     #[test]
@@ -542,7 +547,7 @@ mod tests {
         assert_eq!(g.batch(5, 3)[2], g.order(7));
         assert_ne!(g.order(7).0, g.order(8).0);
         assert_ne!(
-            Generator::new(43, 3, g.anchor).order(7).0.order_id,
+            Generator::new(43, 3, 2000, g.anchor).order(7).0.order_id,
             g.order(7).0.order_id
         );
     }

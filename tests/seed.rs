@@ -31,7 +31,7 @@ fn everything(g_anchor: DateTime<Utc>) -> (String, String) {
 }
 
 async fn seeded(app: &TestApp) -> (Vec<Order>, DateTime<Utc>) {
-    let generator = Generator::today(7, 2);
+    let generator = Generator::today(7, 2, ORDERS);
     let batch = generator.batch(0, ORDERS as usize);
     let (first, rest) = batch.split_at(300);
     app.store.insert_batch(first).await.expect("first batch");
@@ -230,7 +230,7 @@ both!(
 );
 
 both!(a_batch_is_all_or_nothing, |app| async move {
-    let generator = Generator::today(11, 1);
+    let generator = Generator::today(11, 1, 50);
     let batch = generator.batch(0, 50);
     app.store.insert_batch(&batch[..1]).await.unwrap();
     let err = app.store.insert_batch(&batch).await.unwrap_err();
