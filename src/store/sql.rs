@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::{Database, Encode, QueryBuilder, Type};
 
-use crate::domain::search::{Filter, SearchQuery};
+use crate::domain::search::{DateField, Filter, SearchQuery};
 
 /// Appends `FROM orders o WHERE …` for a client's live orders matching `query`.
 pub(super) fn push_from_where<'a, DB>(
@@ -56,28 +56,63 @@ pub(super) fn push_from_where<'a, DB>(
     }
 }
 
-/// `ORDER BY …, order_id` so that pages are stable; `LIMIT/OFFSET` for the requested page.
-pub(super) fn push_order_and_page<'a, DB>(qb: &mut QueryBuilder<'a, DB>, query: &SearchQuery)
-where
+/// One page of documents, `doc` being the column expression that yields the document as text.
+///
+/// The page's keys are found first, in a subquery that reads only the index (`client_id`,
+/// `order_id` and the sort columns), and only the `size` rows of the page are then read for their
+/// documents: a deep page skips its `OFFSET` rows in the index instead of reading (and, on
+/// PostgreSQL, converting) every skipped document.
+pub(super) fn push_page<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    doc: &str,
+    client_id: &str,
+    query: &SearchQuery,
+) where
     DB: Database,
+    String: Encode<'a, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
     i64: Encode<'a, DB> + Type<DB>,
 {
-    qb.push(" ORDER BY ");
-    let mut last_desc = true;
+    qb.push(format!(
+        "SELECT {doc} FROM orders d JOIN (SELECT o.client_id, o.order_id"
+    ));
+    let mut columns: Vec<&str> = Vec::new();
     for key in &query.sort {
-        let dir = if key.descending { "DESC" } else { "ASC" };
-        qb.push(format!("o.{} {dir} NULLS LAST, ", key.field.column()));
-        last_desc = key.descending;
+        let column = key.field.column();
+        if !columns.contains(&column) {
+            columns.push(column);
+            qb.push(format!(", o.{column}"));
+        }
     }
-    qb.push(if last_desc {
-        "o.order_id DESC"
-    } else {
-        "o.order_id ASC"
-    });
+    push_from_where(qb, client_id, query);
+    push_order(qb, "o", query);
     qb.push(" LIMIT ");
     qb.push_bind(i64::from(query.size));
     qb.push(" OFFSET ");
     qb.push_bind(query.offset() as i64);
+    qb.push(") p ON d.client_id = p.client_id AND d.order_id = p.order_id");
+    push_order(qb, "p", query);
+}
+
+/// `ORDER BY …, order_id` so that pages are stable. Absent dates sort last in both directions;
+/// the server's own dates are never absent, and leaving `NULLS LAST` off for them lets both
+/// backends walk an index (`…, date, order_id`) in either direction instead of sorting.
+fn push_order<DB: Database>(qb: &mut QueryBuilder<'_, DB>, alias: &str, query: &SearchQuery) {
+    qb.push(" ORDER BY ");
+    let mut last_desc = true;
+    for key in &query.sort {
+        let dir = if key.descending { "DESC" } else { "ASC" };
+        let nulls = match key.field {
+            DateField::PbCreateDate | DateField::PbUpdateDate => "",
+            DateField::CreateDate | DateField::UpdateDate => " NULLS LAST",
+        };
+        qb.push(format!("{alias}.{} {dir}{nulls}, ", key.field.column()));
+        last_desc = key.descending;
+    }
+    qb.push(format!(
+        "{alias}.order_id {}",
+        if last_desc { "DESC" } else { "ASC" }
+    ));
 }
 
 fn push_in<'a, DB>(qb: &mut QueryBuilder<'a, DB>, column: &str, values: &[String])

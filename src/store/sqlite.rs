@@ -12,7 +12,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
-use super::sql::{push_from_where, push_order_and_page};
+use super::sql::{push_from_where, push_page};
 use super::{
     Columns, ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError,
     StoreOptions, StoreResult, classify, decode_doc, decode_event, encode_event,
@@ -43,6 +43,12 @@ impl SqliteStore {
             .connect_with(connect.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
+        // SQLite keeps no statistics by itself; without them it picks indexes by rule of thumb
+        // (and once chose a scan of every order for a two-status search). This is SQLite's advice
+        // for long-lived connections: analyze at open what needs it, bounded in time.
+        sqlx::query("PRAGMA optimize=0x10002")
+            .execute(&writer)
+            .await?;
         let readers = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
@@ -402,9 +408,8 @@ impl OrderStore for SqliteStore {
             .fetch_one(&self.readers)
             .await
             .map_err(classify)?;
-        let mut select = QueryBuilder::<Sqlite>::new("SELECT o.doc");
-        push_from_where(&mut select, client_id, query);
-        push_order_and_page(&mut select, query);
+        let mut select = QueryBuilder::<Sqlite>::new("");
+        push_page(&mut select, "d.doc", client_id, query);
         let docs: Vec<String> = select
             .build_query_scalar()
             .fetch_all(&self.readers)
