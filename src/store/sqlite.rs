@@ -40,6 +40,9 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+            // The database is in this process: a connection cannot be cut while idle, and the
+            // ping before each use was a round trip to the connection's thread for nothing.
+            .test_before_acquire(false)
             .connect_with(connect.clone())
             .await?;
         MIGRATOR.run(&writer).await?;
@@ -52,6 +55,7 @@ impl SqliteStore {
         let readers = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
+            .test_before_acquire(false)
             .connect_with(connect.read_only(true))
             .await?;
         Ok(SqliteStore { writer, readers })
@@ -81,11 +85,14 @@ fn conflict(err: sqlx::Error) -> StoreError {
     classify(err)
 }
 
+/// Writes the tag and SKU rows `reindex` names; `replace` first removes the old ones (a new
+/// order has none, so its insert skips those statements).
 async fn write_index(
     tx: &mut Transaction<'_, Sqlite>,
     order: &Order,
     cols: &Columns,
     reindex: Reindex,
+    replace: bool,
 ) -> StoreResult<()> {
     let sides = [
         (reindex.tags, "order_tags", "tag_lc", &cols.tags_lc),
@@ -95,14 +102,16 @@ async fn write_index(
         if !wanted {
             continue;
         }
-        sqlx::query(&format!(
-            "DELETE FROM {table} WHERE client_id = ? AND order_id = ?"
-        ))
-        .bind(&order.client_id)
-        .bind(&order.order_id)
-        .execute(&mut **tx)
-        .await
-        .map_err(classify)?;
+        if replace {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE client_id = ? AND order_id = ?"
+            ))
+            .bind(&order.client_id)
+            .bind(&order.order_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(classify)?;
+        }
         for v in values.iter() {
             sqlx::query(&format!(
                 "INSERT INTO {table} (client_id, order_id, {column}) VALUES (?, ?, ?)"
@@ -221,6 +230,7 @@ impl OrderStore for SqliteStore {
                 tags: true,
                 skus: true,
             },
+            false,
         )
         .await?;
         write_event(&mut tx, order, event).await?;
@@ -395,7 +405,7 @@ impl OrderStore for SqliteStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(ConflictKind::Version));
         }
-        write_index(&mut tx, order, &cols, reindex).await?;
+        write_index(&mut tx, order, &cols, reindex, true).await?;
         write_event(&mut tx, order, event).await?;
         tx.commit().await.map_err(classify)
     }
