@@ -84,6 +84,17 @@ both!(
         assert!(text.contains("oms_idempotent_replays_total"), "{text}");
         assert!(text.contains("oms_db_pool_size"), "{text}");
         assert!(text.contains("oms_db_pool_idle"), "{text}");
+        // Pool waits: the queue for a connection, and how long each checkout took.
+        assert!(text.contains("oms_db_pool_waiters{pool="), "{text}");
+        let checkouts: f64 = text
+            .lines()
+            .filter(|l| l.starts_with("oms_db_pool_acquire_seconds_count{pool="))
+            .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
+            .sum();
+        assert!(
+            checkouts >= 2.0,
+            "two creates checked out connections: {text}"
+        );
     }
 );
 

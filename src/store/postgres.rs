@@ -6,9 +6,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, Postgres, QueryBuilder, Row, Transaction};
 
+use super::pool_wait::acquire;
 use super::sql::{push_from_where, push_page};
 use super::{
     Columns, ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError,
@@ -55,6 +57,10 @@ impl PgStore {
     pub async fn from_pool(pool: PgPool) -> anyhow::Result<PgStore> {
         MIGRATOR.run(&pool).await?;
         Ok(PgStore { pool })
+    }
+
+    async fn conn(&self) -> StoreResult<PoolConnection<Postgres>> {
+        acquire(&self.pool, "postgres").await.map_err(classify)
     }
 }
 
@@ -249,7 +255,8 @@ impl OrderStore for PgStore {
         event: &HistoryEvent,
     ) -> StoreResult<()> {
         let cols = Columns::of(order)?;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(classify)?;
         if let Some(rec) = idempotency {
             sqlx::query(
                 "INSERT INTO idempotency_keys \
@@ -310,7 +317,8 @@ impl OrderStore for PgStore {
             return Ok(());
         }
         let a = BatchArrays::of(orders)?;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(classify)?;
         sqlx::query(
             "INSERT INTO orders (client_id, order_id, client_order_id, client_order_id_lc, \
              brand_lc, order_type_lc, customer_id_lc, status, create_date, update_date, \
@@ -373,7 +381,7 @@ impl OrderStore for PgStore {
         )
         .bind(client_id)
         .bind(key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(classify)?;
         row.map(|r| {
@@ -392,7 +400,7 @@ impl OrderStore for PgStore {
         sqlx::query("DELETE FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2")
             .bind(client_id)
             .bind(key)
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(classify)?;
         Ok(())
@@ -405,7 +413,7 @@ impl OrderStore for PgStore {
         )
         .bind(client_id)
         .bind(order_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.conn().await?)
         .await
         .map_err(classify)?;
         doc.as_deref().map(decode_doc).transpose()
@@ -419,7 +427,8 @@ impl OrderStore for PgStore {
         event: &HistoryEvent,
     ) -> StoreResult<()> {
         let cols = Columns::of(order)?;
-        let mut tx = self.pool.begin().await.map_err(classify)?;
+        let mut conn = self.conn().await?;
+        let mut tx = conn.begin().await.map_err(classify)?;
         let done = sqlx::query(
             "UPDATE orders SET client_order_id = $1, client_order_id_lc = $2, brand_lc = $3, \
              order_type_lc = $4, customer_id_lc = $5, status = $6, create_date = $7, \
@@ -456,16 +465,17 @@ impl OrderStore for PgStore {
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
         let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*)");
         push_from_where(&mut count, client_id, query);
+        let mut conn = self.conn().await?;
         let total: i64 = count
             .build_query_scalar()
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *conn)
             .await
             .map_err(classify)?;
         let mut select = QueryBuilder::<Postgres>::new("");
         push_page(&mut select, "d.doc::text", client_id, query);
         let docs: Vec<String> = select
             .build_query_scalar()
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *conn)
             .await
             .map_err(classify)?;
         let items = docs
@@ -487,7 +497,7 @@ impl OrderStore for PgStore {
         )
         .bind(client_id)
         .bind(order_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.conn().await?)
         .await
         .map_err(classify)?;
         rows.iter()
@@ -513,7 +523,7 @@ impl OrderStore for PgStore {
 
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
-            .execute(&self.pool)
+            .execute(&mut *self.conn().await?)
             .await
             .map_err(classify)?;
         Ok(())

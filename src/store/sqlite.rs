@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use sqlx::{Connection, QueryBuilder, Row, Sqlite, Transaction};
 
+use super::pool_wait::acquire;
 use super::sql::{push_from_where, push_page};
 use super::{
     Columns, ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError,
@@ -61,8 +63,17 @@ impl SqliteStore {
         Ok(SqliteStore { writer, readers })
     }
 
-    async fn begin(&self) -> StoreResult<Transaction<'_, Sqlite>> {
-        self.writer.begin().await.map_err(classify)
+    /// The one writer: writers queue here, on our pool, rather than on SQLite's lock.
+    async fn writer(&self) -> StoreResult<PoolConnection<Sqlite>> {
+        acquire(&self.writer, "sqlite_writer")
+            .await
+            .map_err(classify)
+    }
+
+    async fn reader(&self) -> StoreResult<PoolConnection<Sqlite>> {
+        acquire(&self.readers, "sqlite_readers")
+            .await
+            .map_err(classify)
     }
 }
 
@@ -181,7 +192,8 @@ impl OrderStore for SqliteStore {
         event: &HistoryEvent,
     ) -> StoreResult<()> {
         let cols = Columns::of(order)?;
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        let mut tx = conn.begin().await.map_err(classify)?;
         if let Some(rec) = idempotency {
             sqlx::query(
                 "INSERT INTO idempotency_keys \
@@ -256,7 +268,8 @@ impl OrderStore for SqliteStore {
         };
         let tags = side(|c| &c.tags_lc);
         let skus = side(|c| &c.skus_lc);
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        let mut tx = conn.begin().await.map_err(classify)?;
         insert_rows(
             &mut tx,
             "INSERT INTO orders (client_id, order_id, client_order_id, client_order_id_lc, \
@@ -332,7 +345,7 @@ impl OrderStore for SqliteStore {
         )
         .bind(client_id)
         .bind(key)
-        .fetch_optional(&self.readers)
+        .fetch_optional(&mut *self.reader().await?)
         .await
         .map_err(classify)?;
         row.map(|r| {
@@ -351,7 +364,7 @@ impl OrderStore for SqliteStore {
         sqlx::query("DELETE FROM idempotency_keys WHERE client_id = ? AND idem_key = ?")
             .bind(client_id)
             .bind(key)
-            .execute(&self.writer)
+            .execute(&mut *self.writer().await?)
             .await
             .map_err(classify)?;
         Ok(())
@@ -363,7 +376,7 @@ impl OrderStore for SqliteStore {
         )
         .bind(client_id)
         .bind(order_id)
-        .fetch_optional(&self.readers)
+        .fetch_optional(&mut *self.reader().await?)
         .await
         .map_err(classify)?;
         doc.as_deref().map(decode_doc).transpose()
@@ -377,7 +390,8 @@ impl OrderStore for SqliteStore {
         event: &HistoryEvent,
     ) -> StoreResult<()> {
         let cols = Columns::of(order)?;
-        let mut tx = self.begin().await?;
+        let mut conn = self.writer().await?;
+        let mut tx = conn.begin().await.map_err(classify)?;
         let done = sqlx::query(
             "UPDATE orders SET client_order_id = ?, client_order_id_lc = ?, brand_lc = ?, \
              order_type_lc = ?, customer_id_lc = ?, status = ?, create_date = ?, update_date = ?, \
@@ -413,16 +427,17 @@ impl OrderStore for SqliteStore {
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
         let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
         push_from_where(&mut count, client_id, query);
+        let mut conn = self.reader().await?;
         let total: i64 = count
             .build_query_scalar()
-            .fetch_one(&self.readers)
+            .fetch_one(&mut *conn)
             .await
             .map_err(classify)?;
         let mut select = QueryBuilder::<Sqlite>::new("");
         push_page(&mut select, "d.doc", client_id, query);
         let docs: Vec<String> = select
             .build_query_scalar()
-            .fetch_all(&self.readers)
+            .fetch_all(&mut *conn)
             .await
             .map_err(classify)?;
         let items = docs
@@ -444,7 +459,7 @@ impl OrderStore for SqliteStore {
         )
         .bind(client_id)
         .bind(order_id)
-        .fetch_all(&self.readers)
+        .fetch_all(&mut *self.reader().await?)
         .await
         .map_err(classify)?;
         rows.iter()
@@ -470,7 +485,7 @@ impl OrderStore for SqliteStore {
 
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
-            .execute(&self.readers)
+            .execute(&mut *self.reader().await?)
             .await
             .map_err(classify)?;
         Ok(())
