@@ -664,3 +664,48 @@ both!(
         assert_eq!(r.body["orders"][0]["orderLines"], f.body["orderLines"]);
     }
 );
+
+both!(
+    a_patch_that_leaves_an_address_without_a_line_is_a_conflict,
+    |app| async move {
+        // Orders created through Fulfillment have no fromAddress: a part of one is a valid
+        // patch on its own, but applied to this order it leaves an address without a line.
+        let t = app.token(CLIENT);
+        let created = f_create(&app, &t, "tx-noline", &seed_create(CLIENT))
+            .await
+            .expect(StatusCode::CREATED);
+        let id = created.body["orderId"].as_str().unwrap().to_string();
+        let r = om_patch(
+            &app,
+            &t,
+            &id,
+            &json!({"fromAddress": {"cityTown": "Auburn"}}),
+        )
+        .await
+        .expect(StatusCode::CONFLICT);
+        assert_eq!(r.body["errorCode"], "invalid_state", "{}", r.body);
+        let message = r.body["message"].as_str().unwrap();
+        assert!(message.contains("fromAddress"), "{message}");
+        let got = om_get(&app, &t, &id).await;
+        assert_eq!(got.header("etag"), Some("\"1\""), "nothing was saved");
+        assert!(got.body["orderShippingInfo"].get("fromAddress").is_none());
+
+        // With a line it applies; a field-level problem in the patch itself stays a 400.
+        om_patch(
+            &app,
+            &t,
+            &id,
+            &json!({"fromAddress": {"cityTown": "Auburn", "addressLine1": "1 Main St"}}),
+        )
+        .await
+        .expect(StatusCode::OK);
+        om_patch(
+            &app,
+            &t,
+            &id,
+            &json!({"toAddress": {"cityTown": "x".repeat(51)}}),
+        )
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    }
+);

@@ -744,6 +744,19 @@ both!(
         post(&app, "alias-both", &both_names)
             .await
             .expect(StatusCode::CREATED);
+
+        // Both names with different content: the primary name wins, the alias is not stored.
+        let mut differ = order_numbered(CLIENT, "BOTH-2");
+        differ["shippingDetails"] = json!({"carrier": "FEDEX", "serviceId": "GROUND"});
+        let primary = differ["inputShippingDetails"].clone();
+        assert_ne!(primary, differ["shippingDetails"]);
+        let r = post(&app, "alias-differ", &differ)
+            .await
+            .expect(StatusCode::CREATED);
+        let id = r.body["orderId"].as_str().unwrap().to_string();
+        let got = get(&app, &id).await.expect(StatusCode::OK);
+        assert_eq!(got.body["inputShippingDetails"], primary);
+        assert_eq!(got.body["shippingDetails"], primary);
     }
 );
 

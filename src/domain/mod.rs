@@ -7,6 +7,7 @@ pub mod money;
 pub mod order;
 pub mod search;
 pub mod status;
+pub mod text;
 pub mod validate;
 
 pub use order::Order;

@@ -24,6 +24,7 @@ use serde_json::Value;
 use super::date::{IsoDate, utc_millis};
 use super::money;
 use super::status::Status;
+use super::text::is_blank;
 use super::validate::{FieldError, Problems};
 
 pub const MAX_LINES: usize = 1000;
@@ -699,20 +700,20 @@ impl OrderCharges {
     }
 }
 
+/// The problem of an address without a line; a PATCH that leaves one answers it differently.
+pub const NO_ADDRESS_LINE: &str = "at least one address line is required";
+
 impl Address {
     /// Every address needs a street line. An empty line is the placeholder of a cleared
     /// SendPro360 `addressLine2` (see that adapter); a whitespace-only one is a mistake.
     fn validate(&self, at: &str, p: &mut Problems) {
         for (i, line) in self.address_lines.iter().enumerate() {
-            if !line.is_empty() && line.trim().is_empty() {
+            if !line.is_empty() && is_blank(line) {
                 p.add(format!("{at}.addressLines[{i}]"), "must not be blank");
             }
         }
-        if self.address_lines.iter().all(|l| l.trim().is_empty()) {
-            p.add(
-                format!("{at}.addressLines"),
-                "at least one address line is required",
-            );
+        if self.address_lines.iter().all(|l| is_blank(l)) {
+            p.add(format!("{at}.addressLines"), NO_ADDRESS_LINE);
         }
         if self.address_lines.len() > 3 {
             p.add(

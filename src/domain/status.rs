@@ -49,7 +49,7 @@ impl Status {
 
     /// Case-insensitive; `HOLD` is the documented alias of `ONHOLD`.
     pub fn parse(text: &str) -> Option<Status> {
-        let upper = text.trim().to_ascii_uppercase();
+        let upper = super::text::trim(text).to_ascii_uppercase();
         if upper == "HOLD" {
             return Some(Status::OnHold);
         }
@@ -99,7 +99,7 @@ pub enum SendproStatus {
 
 impl SendproStatus {
     pub fn parse(text: &str) -> Option<SendproStatus> {
-        match text.trim().to_ascii_uppercase().as_str() {
+        match super::text::trim(text).to_ascii_uppercase().as_str() {
             "UNFULFILLED" => Some(SendproStatus::Unfulfilled),
             "ONHOLD" | "HOLD" => Some(SendproStatus::OnHold),
             "FULFILLED" => Some(SendproStatus::Fulfilled),

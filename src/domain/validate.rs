@@ -35,7 +35,7 @@ impl Problems {
     pub fn required_text(&mut self, field: &str, value: Option<&str>, max: usize) {
         match value {
             None => self.add(field, "is required"),
-            Some(v) if v.trim().is_empty() => self.add(field, "must not be blank"),
+            Some(v) if super::text::is_blank(v) => self.add(field, "must not be blank"),
             Some(_) => self.max_len(field, value, max),
         }
     }

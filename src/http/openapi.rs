@@ -95,6 +95,7 @@ pub fn document_json() -> String {
 pub fn refine(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut v = serde_json::to_value(&doc).expect("the document serializes");
     refine_value(&mut v);
+    super::openapi_links::add_links(&mut v);
     v
 }
 
@@ -137,6 +138,7 @@ fn refine_value(v: &mut serde_json::Value) {
         .push(json!("inputShippingDetails"));
     order["properties"]["inputShippingDetails"] =
         json!({"$ref": "#/components/schemas/ShippingDetails"});
+    order["properties"]["shippingDetails"]["deprecated"] = json!(true);
     order["properties"]["clientOrderId"]["pattern"] = json!(NON_BLANK);
     let shipping = &mut schemas["ShippingDetails"];
     shipping["required"] = json!(["carrier", "serviceId"]);
@@ -168,7 +170,7 @@ fn refine_value(v: &mut serde_json::Value) {
     patch["properties"]["orderNumber"] = text(Some(50));
     patch["properties"]["items"] = json!({"type": "array", "minItems": 1, "maxItems": 1000, "items": {"$ref": "#/components/schemas/Item"}});
     for part in ["fromAddress", "toAddress"] {
-        patch["properties"][part] = json!({"$ref": "#/components/schemas/SendproAddress"});
+        patch["properties"][part] = json!({"$ref": "#/components/schemas/SendproAddressPatch"});
     }
     for (name, max) in [("metadata", 50), ("additionalAddresses", 10)] {
         patch["properties"][name]["maxItems"] = json!(max);
@@ -184,11 +186,13 @@ fn refine_value(v: &mut serde_json::Value) {
         "value": {"type": "string", "maxLength": 255}
     });
     let mut create = patch.clone();
+    for part in ["fromAddress", "toAddress"] {
+        create["properties"][part] = json!({"$ref": "#/components/schemas/SendproAddress"});
+    }
     create["description"] = json!("The order as a SendPro360 client creates it.");
     create["required"] = json!(["orderNumber", "fromAddress", "toAddress", "items"]);
     schemas["SendproOrderRequest"] = create;
     schemas["SendproOrderPatch"] = patch;
-    // (At least one addressLine is required too; an anyOf would cost SDKs the address model.)
     let address = &mut schemas["SendproAddress"];
     for line in ["addressLine1", "addressLine2", "addressLine3"] {
         address["properties"][line] = text(Some(100));
@@ -205,6 +209,20 @@ fn refine_value(v: &mut serde_json::Value) {
         address["properties"][name]["maxLength"] = json!(max);
     }
     address["properties"]["countryCode"]["pattern"] = json!("^[A-Za-z]{2}$");
+    // A PATCH merges into the stored address, so any part of one is a valid patch; the merged
+    // address must then have a line, like a new one.
+    let mut address_patch = address.clone();
+    address_patch["description"] =
+        json!("Merged into the stored address; null clears an optional field.");
+    // Stated as if/then rather than anyOf: generators read an object with anyOf as a union and
+    // drop its model (openapi-python-client did), while if/then is plain validation.
+    address["if"] = json!({"not": {"anyOf": [
+        {"required": ["addressLine1"]},
+        {"required": ["addressLine2"]}
+    ]}});
+    address["then"] = json!({"required": ["addressLine3"]});
+    address["description"] = json!("At least one of addressLine1..3.");
+    schemas["SendproAddressPatch"] = address_patch;
     let item = &mut schemas["Item"];
     item["required"] = json!(["itemId", "quantity"]);
     item["properties"]["itemId"] = text(Some(60));
@@ -283,7 +301,58 @@ fn refine_value(v: &mut serde_json::Value) {
         ),
     ]);
 
+    // A tag: 1 to 50 characters as sent, not blank (service/changes.rs, normalize_tags).
+    schemas["TagId"]["minLength"] = json!(1);
+    schemas["TagId"]["maxLength"] = json!(50);
+    derived_amounts_in_responses(schemas);
+
     let patch_body = &mut v["paths"]["/ordermanagement/api/v1/orders/{orderId}"]["patch"]["requestBody"]
         ["content"]["application/json"]["schema"];
     *patch_body = json!({"$ref": "#/components/schemas/SendproOrderPatch"});
+}
+
+/// What the server derives (a missing line total is unitPrice × orderedQuantity, missing order
+/// totals are sums) can exceed the cap on amounts a client sends, so response schemas get copies
+/// of the amount objects without a maximum on the derived fields.
+fn derived_amounts_in_responses(schemas: &mut serde_json::Value) {
+    let derived: [(&str, &[&str]); 3] = [
+        ("OrderLine", &["lineTotal"]),
+        ("OrderCharges", &["totalItemAmount", "totalOrderAmount"]),
+        ("Charges", &["subTotal", "gmv"]),
+    ];
+    for (name, fields) in derived {
+        let mut out = schemas[name].clone();
+        for field in fields {
+            out["properties"][*field]
+                .as_object_mut()
+                .expect("a derived amount property")
+                .remove("maximum");
+        }
+        schemas[format!("{name}Out")] = out;
+        for response in [
+            "FulfillmentOrder",
+            "SearchOut_FulfillmentOrder",
+            "OrderInfo",
+        ] {
+            retarget(&mut schemas[response], name, &format!("{name}Out"));
+        }
+    }
+}
+
+/// Points every `$ref` to schema `from` inside `v` at schema `to`.
+fn retarget(v: &mut serde_json::Value, from: &str, to: &str) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (key, value) in map.iter_mut() {
+                if key == "$ref" && value.as_str() == Some(&format!("#/components/schemas/{from}"))
+                {
+                    *value = serde_json::json!(format!("#/components/schemas/{to}"));
+                } else {
+                    retarget(value, from, to);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| retarget(i, from, to)),
+        _ => {}
+    }
 }

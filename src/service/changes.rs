@@ -12,7 +12,7 @@ use crate::domain::history::EventKind;
 use crate::domain::order::OrderContent;
 use crate::domain::status::{SendproStatus, sendpro_transition};
 use crate::domain::validate::Problems;
-use crate::domain::{Order, Status};
+use crate::domain::{Order, Status, text};
 use crate::error::{ApiError, ApiResult, code};
 
 pub const MAX_TAGS: usize = 50;
@@ -139,11 +139,13 @@ impl OrderService {
 pub fn normalize_tags(raw: &[String], at: &str) -> Result<Vec<String>, Problems> {
     let mut p = Problems::default();
     let mut tags: Vec<String> = Vec::new();
-    for (i, t) in raw.iter().enumerate() {
-        let t = t.trim();
+    for (i, sent) in raw.iter().enumerate() {
+        // Length as sent, blank as the schema's `\S` means it: what the published TagId
+        // schema (maxLength, pattern) states, so a generated client agrees with the server.
+        let t = text::trim(sent);
         if t.is_empty() {
             p.add(format!("{at}[{i}]"), "must not be blank");
-        } else if t.chars().count() > MAX_TAG_LEN {
+        } else if sent.chars().count() > MAX_TAG_LEN {
             p.add(
                 format!("{at}[{i}]"),
                 format!("must be at most {MAX_TAG_LEN} characters"),
@@ -152,7 +154,9 @@ pub fn normalize_tags(raw: &[String], at: &str) -> Result<Vec<String>, Problems>
             tags.push(t.to_string());
         }
     }
-    if tags.len() > MAX_TAGS {
+    // Counted as sent, not after de-duplication: that is the rule a schema can state
+    // (maxItems), so a generated client knows it before sending.
+    if raw.len() > MAX_TAGS {
         p.add(at, format!("at most {MAX_TAGS} tags per order"));
     }
     if p.is_empty() { Ok(tags) } else { Err(p) }
@@ -168,9 +172,18 @@ mod tests {
         assert_eq!(normalize_tags(&raw, "tagIds").unwrap(), ["vip", "Rush"]);
         assert!(normalize_tags(&["  ".to_string()], "tagIds").is_err());
         assert!(normalize_tags(&["x".repeat(51)], "tagIds").is_err());
+        // As the schema states it: length as sent, and `\S` (U+0085 is not blank to it).
+        assert!(normalize_tags(&[format!(" {}", "x".repeat(50))], "tagIds").is_err());
+        assert_eq!(
+            normalize_tags(&["\u{85}".into()], "tagIds").unwrap(),
+            ["\u{85}"]
+        );
+        assert!(normalize_tags(&["\u{feff}\u{3000}".into()], "tagIds").is_err());
         let many: Vec<String> = (0..51).map(|i| format!("t{i}")).collect();
         assert!(normalize_tags(&many, "tagIds").is_err());
-        let dupes: Vec<String> = (0..60).map(|i| format!("t{}", i % 50)).collect();
-        assert_eq!(normalize_tags(&dupes, "tagIds").unwrap().len(), 50);
+        let dupes: Vec<String> = (0..50).map(|i| format!("t{}", i % 25)).collect();
+        assert_eq!(normalize_tags(&dupes, "tagIds").unwrap().len(), 25);
+        let too_many_dupes: Vec<String> = (0..51).map(|i| format!("t{}", i % 50)).collect();
+        assert!(normalize_tags(&too_many_dupes, "tagIds").is_err());
     }
 }

@@ -1,7 +1,8 @@
 //! The Fulfillment Orders dialect (seeds 001–004) and its mapping to the canonical order.
 //!
 //! The canonical order already uses this dialect's names, so the mapping is mostly direct:
-//! `shippingDetails` is an input alias of `inputShippingDetails` and is returned under both names;
+//! `shippingDetails` is an input alias of `inputShippingDetails` (which wins when both are sent)
+//! and is returned under both names;
 //! RESPONSE ONLY fields sent by a client are accepted and ignored; SendPro360-only fields are
 //! neither accepted at the top level nor shown.
 
@@ -17,6 +18,7 @@ use crate::domain::order::{
 use crate::domain::search::{
     DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, Page, SearchQuery, SortKey,
 };
+use crate::domain::text::{self, is_blank};
 use crate::domain::validate::{Problems, combine};
 use crate::domain::{Order, Status};
 use crate::error::{ApiError, ApiResult};
@@ -38,7 +40,8 @@ pub struct OrderIn {
     #[schema(value_type = Option<Object>)]
     sales_channel: Option<Value>,
     input_shipping_details: Option<ShippingDetails>,
-    /// Alias of `inputShippingDetails` (seeds 001/002 spell it this way).
+    /// Deprecated alias of `inputShippingDetails` (seeds 001/002 spell it this way), read only
+    /// when `inputShippingDetails` is absent; responses carry both names.
     shipping_details: Option<ShippingDetails>,
     order_type: Option<OrderType>,
     #[schema(value_type = String, format = DateTime, required = true, example = "2022-02-07T01:20:00Z")]
@@ -106,23 +109,17 @@ impl OrderIn {
         if self.client_order_id.is_none() {
             p.add("clientOrderId", "is required");
         }
-        let shipping = match (self.input_shipping_details, self.shipping_details) {
-            (Some(a), Some(b)) if a != b => {
-                p.add(
-                    "shippingDetails",
-                    "differs from inputShippingDetails; send one of them",
-                );
-                Some(a)
-            }
-            (a, b) => a.or(b),
-        };
+        // The alias is read only when the primary name is absent. A client that GETs an order
+        // (both names) and PUTs it back after editing `inputShippingDetails` means the edit; a
+        // "both must match" rule would refuse that round trip and cannot be stated in a schema.
+        let shipping = self.input_shipping_details.or(self.shipping_details);
         match &shipping {
             None => p.add("inputShippingDetails", "is required"),
             Some(s) => {
-                if s.carrier.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                if s.carrier.as_deref().is_none_or(is_blank) {
                     p.add("inputShippingDetails.carrier", "is required");
                 }
-                if s.service_id.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                if s.service_id.as_deref().is_none_or(is_blank) {
                     p.add("inputShippingDetails.serviceId", "is required");
                 }
             }
@@ -515,7 +512,7 @@ fn parse_bounded(
 
 fn value_text(v: &Value) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.trim().to_string()),
+        Value::String(s) => Some(text::trim(s).to_string()),
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }

@@ -10,6 +10,7 @@ use crate::domain::Order;
 use crate::domain::date::format_utc;
 use crate::domain::order::{Address, OrderContent, OrderLine, string_or_number};
 use crate::domain::status::SendproStatus;
+use crate::domain::text::is_blank;
 use crate::domain::validate::{FieldError, Problems};
 use crate::error::{ApiError, ApiResult};
 
@@ -375,7 +376,7 @@ impl OrderDoc {
                 .into_iter()
                 .enumerate()
             {
-                if line.as_deref().is_some_and(|l| l.trim().is_empty()) {
+                if line.as_deref().is_some_and(is_blank) {
                     p.add(format!("{at}.addressLine{}", n + 1), "must not be blank");
                 }
             }

@@ -13,10 +13,11 @@ use super::dto::{
 };
 use super::merge::merge;
 use crate::auth::Caller;
-use crate::domain::order::{OrderContent, Surface};
+use crate::domain::order::{NO_ADDRESS_LINE, OrderContent, Surface};
 use crate::domain::status::SendproStatus;
-use crate::domain::validate::{Problems, combine};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::text::is_blank;
+use crate::domain::validate::{FieldError, Problems, combine};
+use crate::error::{ApiError, ApiResult, code};
 use crate::http::extract::{JsonBody, QueryParams, TRANSACTION_ID, from_document};
 use crate::http::openapi::SendproError;
 use crate::http::{IDEMPOTENT_REPLAY, if_match, json, with_etag};
@@ -149,7 +150,7 @@ pub async fn get(
         (status = 401, description = "The request could not be authorized", body = SendproError),
         (status = 403, description = "The token lacks orders:write", body = SendproError),
         (status = 404, description = "The requested resource was not found.", body = SendproError),
-        (status = 409, description = "Duplicate orderNumber, or the order is closed", body = SendproError),
+        (status = 409, description = "Duplicate orderNumber, the order is closed, or the patch would leave an address of this order without a line", body = SendproError),
         (status = 412, description = "If-Match names an older version", body = SendproError),
         (status = 429, description = "Rate limited", body = SendproError),
         (status = 500, description = "The request could not be completed due to an internal error", body = SendproError),
@@ -186,13 +187,47 @@ pub async fn patch(
             // Validated here too so that problems are named in this dialect; the service
             // validates again (cheaply) whatever the caller did.
             next.validate()
-                .map_err(|e| translate(ApiError::Validation(e)))?;
+                .map_err(|problems| unappliable_patch(&patch, problems))?;
             Ok(next)
         })
         .await?;
     let result = OperationResult::updated(&order);
     let response = json(StatusCode::OK, &result)?;
     Ok(with_etag(response, &order))
+}
+
+/// Problems of the patched order, in this dialect. Any part of an address is a valid patch on
+/// its own; when merging it leaves an address of *this* order without a line (say `cityTown`
+/// sent for an order that has no `fromAddress`), the patch cannot be applied given the state of
+/// the order, which RFC 5789 answers with 409 rather than 400. A patch that clears the lines
+/// itself is its own fault: 400.
+fn unappliable_patch(patch: &Value, problems: Vec<FieldError>) -> ApiError {
+    let only_lines = problems.iter().all(|p| p.message == NO_ADDRESS_LINE);
+    match translate(ApiError::Validation(problems)) {
+        ApiError::Validation(problems) if only_lines => {
+            let addresses: Vec<&str> = problems
+                .iter()
+                .map(|p| p.field.split('.').next().unwrap_or(""))
+                .collect();
+            let lines_untouched = addresses.iter().all(|a| {
+                ["addressLine1", "addressLine2", "addressLine3"]
+                    .iter()
+                    .all(|line| patch[a].get(line).is_none())
+            });
+            if !lines_untouched {
+                return ApiError::Validation(problems);
+            }
+            ApiError::conflict(
+                code::INVALID_STATE,
+                format!(
+                    "the patch would leave {} of this order without an address line; \
+                     send addressLine1 with it",
+                    addresses.join(", ")
+                ),
+            )
+        }
+        other => other,
+    }
 }
 
 #[utoipa::path(
@@ -259,7 +294,7 @@ pub async fn delete_item(
 ) -> ApiResult<Response> {
     let sku = query
         .item_id
-        .filter(|s| !s.trim().is_empty())
+        .filter(|s| !is_blank(s))
         .ok_or_else(|| ApiError::field("itemId", "query parameter is required"))?;
     let order = state.orders.remove_item(&caller, &order_id, &sku).await?;
     let result = OperationResult::item_removed(&order);

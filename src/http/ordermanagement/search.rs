@@ -13,6 +13,7 @@ use crate::domain::search::{
     DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, SearchQuery, SortKey,
 };
 use crate::domain::status::SendproStatus;
+use crate::domain::text;
 use crate::domain::validate::Problems;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
@@ -93,7 +94,7 @@ fn parse_filter(p: &mut Problems, at: &str, f: &FilterIn) -> Option<Filter> {
     let mut texts = Vec::with_capacity(f.value.len());
     for (j, v) in f.value.iter().enumerate() {
         match v {
-            Value::String(s) => texts.push(s.trim().to_string()),
+            Value::String(s) => texts.push(text::trim(s).to_string()),
             Value::Number(n) => texts.push(n.to_string()),
             _ => p.add(format!("{at}.value[{j}]"), "must be a string"),
         }

@@ -16,15 +16,15 @@ use crate::http::{json, with_etag};
 use crate::service::changes::normalize_tags;
 use crate::state::AppState;
 
-/// A tag: 1-50 characters once trimmed (at most 50 distinct tags per order; duplicates collapse).
+/// A tag: up to 50 characters as sent, not blank; stored trimmed, and duplicates collapse.
 #[derive(utoipa::ToSchema)]
-#[schema(value_type = String, pattern = "^\\s*\\S(.{0,48}\\S)?\\s*$")]
+#[schema(value_type = String, pattern = "\\S")]
 pub struct TagId(#[allow(dead_code)] String);
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TagsIn {
-    #[schema(value_type = Vec<TagId>, required = true, example = json!(["vip", "gift"]))]
+    #[schema(value_type = Vec<TagId>, required = true, max_items = 50, example = json!(["vip", "gift"]))]
     tag_ids: Option<Vec<String>>,
 }
 
@@ -77,7 +77,7 @@ pub struct BulkTagsIn {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderTags {
     order_id: String,
-    #[schema(value_type = Vec<TagId>)]
+    #[schema(value_type = Vec<TagId>, max_items = 50)]
     tag_ids: Vec<String>,
 }
 
