@@ -995,3 +995,59 @@ both!(create_reports_each_missing_part_once, |app| async move {
     assert_eq!(r.body["additionalInfo"], "fromAddress, toAddress, items");
     assert!(!r.body["message"].as_str().unwrap().contains("order line"));
 });
+
+both!(
+    derived_amounts_follow_a_patch_and_never_refuse_it,
+    |app| async move {
+        let t = app.token(CLIENT);
+        // No subTotal or gmv: the server derives them, and a line total at twice the cap.
+        let mut body = sendpro_create("DERIVED-1");
+        body["charges"] = json!({"currency": "USD"});
+        body["items"] = json!([{"itemId": "BIG", "quantity": 2, "unitPrice": 999999999999999u64}]);
+        let id = om_create_body(&app, &t, &body).await;
+        let got = om_get(&app, &t, &id).await.expect(StatusCode::OK);
+        assert_eq!(
+            dec(&got.body["orderInfo"]["charges"]["subTotal"]).to_string(),
+            "1999999999999998"
+        );
+
+        // A patch of something else is not refused for the amount the server derived.
+        om_patch(&app, &t, &id, &json!({"orderMessage": {"message": "hi"}}))
+            .await
+            .expect(StatusCode::OK);
+        let got = om_get(&app, &t, &id).await.expect(StatusCode::OK);
+        assert_eq!(got.body["orderInfo"]["orderMessage"]["message"], "hi");
+        assert_eq!(
+            dec(&got.body["orderInfo"]["charges"]["subTotal"]).to_string(),
+            "1999999999999998"
+        );
+
+        // New lines: the derived totals follow them instead of staying stale.
+        let items = json!([{"itemId": "B", "quantity": 3, "unitPrice": 10}]);
+        om_patch(&app, &t, &id, &json!({"items": items}))
+            .await
+            .expect(StatusCode::OK);
+        let got = om_get(&app, &t, &id).await.expect(StatusCode::OK);
+        assert_eq!(
+            dec(&got.body["orderInfo"]["charges"]["subTotal"]).to_string(),
+            "30"
+        );
+        assert_eq!(
+            dec(&got.body["orderInfo"]["charges"]["gmv"]).to_string(),
+            "30"
+        );
+
+        // Totals the client set to something else stay as set; sent ones are taken as sent.
+        let patch = json!({"charges": {"subTotal": 77}, "items": [{"itemId": "C", "quantity": 1, "unitPrice": 5}]});
+        om_patch(&app, &t, &id, &patch).await.expect(StatusCode::OK);
+        let items = json!([{"itemId": "D", "quantity": 2, "unitPrice": 5}]);
+        om_patch(&app, &t, &id, &json!({"items": items}))
+            .await
+            .expect(StatusCode::OK);
+        let got = om_get(&app, &t, &id).await.expect(StatusCode::OK);
+        assert_eq!(
+            dec(&got.body["orderInfo"]["charges"]["subTotal"]).to_string(),
+            "77"
+        );
+    }
+);

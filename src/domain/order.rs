@@ -573,6 +573,40 @@ impl OrderContent {
         }
     }
 
+    /// Prepares an edited order (`self`, edited from `before`) for validation: amounts the
+    /// server derived for `before` (they agree with what it derives) and that the edit did not
+    /// send are cleared, so that `fill_totals` derives them again from the edited order. Totals
+    /// that followed the lines keep following them when the lines change, and a derived amount
+    /// beyond the cap on sent amounts (a price at the cap times two) is not refused as though
+    /// the client had sent it. Amounts the client set to something else stay as set.
+    pub fn rederive(&mut self, before: &OrderContent, sent: SentAmounts) {
+        if !sent.line_totals {
+            for line in &mut self.order_lines {
+                if let (Some(price), Some(qty)) = (line.unit_price, line.ordered_quantity) {
+                    if line.line_total == Some(money::line_total(price, qty)) {
+                        line.line_total = None;
+                    }
+                }
+            }
+        }
+        let (Some(was), Some(next)) = (&before.order_charges, &mut self.order_charges) else {
+            return;
+        };
+        let lines_sum: Option<Decimal> = before.order_lines.iter().map(|l| l.line_total).sum();
+        if !sent.total_item_amount
+            && was.total_item_amount.is_some()
+            && was.total_item_amount == lines_sum
+        {
+            next.total_item_amount = None;
+        }
+        if !sent.total_order_amount
+            && was.total_order_amount.is_some()
+            && was.total_order_amount == was.computed_order_total()
+        {
+            next.total_order_amount = None;
+        }
+    }
+
     pub fn country_code(&self) -> Option<&str> {
         self.to_address.country_code.as_deref()
     }
@@ -700,6 +734,14 @@ impl OrderCharges {
     }
 }
 
+/// Which of the amounts the server can derive an edit sent itself.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SentAmounts {
+    pub line_totals: bool,
+    pub total_item_amount: bool,
+    pub total_order_amount: bool,
+}
+
 /// The problem of an address without a line; a PATCH that leaves one answers it differently.
 pub const NO_ADDRESS_LINE: &str = "at least one address line is required";
 
@@ -810,5 +852,90 @@ mod tests {
         kept.order_lines[0].line_total = Some("50".parse().unwrap());
         kept.fill_totals();
         assert_eq!(kept.order_lines[0].line_total, Some("50".parse().unwrap()));
+    }
+
+    fn priced(price: &str, qty: i64) -> OrderContent {
+        let mut o = minimal();
+        o.order_lines[0].unit_price = Some(price.parse().unwrap());
+        o.order_lines[0].ordered_quantity = Some(qty);
+        o.order_charges = Some(OrderCharges {
+            shipping_amount: Some("1".parse().unwrap()),
+            ..Default::default()
+        });
+        o.fill_totals();
+        o
+    }
+
+    fn totals(o: &OrderContent) -> (String, String) {
+        let c = o.order_charges.as_ref().unwrap();
+        (
+            c.total_item_amount.unwrap().to_string(),
+            c.total_order_amount.unwrap().to_string(),
+        )
+    }
+
+    #[test]
+    fn derived_totals_follow_edited_lines() {
+        let before = priced("10", 1);
+        let mut next = before.clone();
+        next.order_lines[0].unit_price = Some("20".parse().unwrap());
+        next.order_lines[0].line_total = None;
+        next.rederive(
+            &before,
+            SentAmounts {
+                line_totals: true,
+                ..Default::default()
+            },
+        );
+        next.fill_totals();
+        assert_eq!(totals(&next), ("20".into(), "21".into()));
+    }
+
+    #[test]
+    fn totals_a_client_set_stay_as_set() {
+        let mut before = priced("10", 1);
+        before.order_charges.as_mut().unwrap().total_item_amount = Some("99".parse().unwrap());
+        before.order_charges.as_mut().unwrap().total_order_amount = Some("7".parse().unwrap());
+        let mut next = before.clone();
+        next.order_lines[0].unit_price = Some("20".parse().unwrap());
+        next.order_lines[0].line_total = None;
+        next.rederive(&before, SentAmounts::default());
+        next.fill_totals();
+        assert_eq!(totals(&next), ("99".into(), "7".into()));
+    }
+
+    #[test]
+    fn sent_totals_are_not_rederived() {
+        let before = priced("10", 1);
+        let mut next = before.clone();
+        next.order_lines[0].unit_price = Some("20".parse().unwrap());
+        next.order_lines[0].line_total = None;
+        next.rederive(
+            &before,
+            SentAmounts {
+                line_totals: true,
+                total_item_amount: true,
+                total_order_amount: true,
+            },
+        );
+        next.fill_totals();
+        assert_eq!(totals(&next), ("10".into(), "11".into()));
+    }
+
+    #[test]
+    fn derived_amounts_past_the_cap_do_not_fail_an_edit() {
+        let before = priced("999999999999999", 2);
+        assert!(before.order_lines[0].line_total.unwrap() > money::MAX_AMOUNT);
+        let mut next = before.clone();
+        next.brand = Some("edited".into());
+        assert!(
+            next.validate().is_err(),
+            "as stored, the derived total looks sent"
+        );
+        next.rederive(&before, SentAmounts::default());
+        assert_eq!(next.validate(), Ok(()));
+        next.fill_totals();
+        assert_eq!(next.order_lines, before.order_lines);
+        assert_eq!(next.order_charges, before.order_charges);
     }
 }

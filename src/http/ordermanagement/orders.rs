@@ -13,7 +13,7 @@ use super::dto::{
 };
 use super::merge::merge;
 use crate::auth::Caller;
-use crate::domain::order::{NO_ADDRESS_LINE, OrderContent, Surface};
+use crate::domain::order::{NO_ADDRESS_LINE, OrderContent, SentAmounts, Surface};
 use crate::domain::status::SendproStatus;
 use crate::domain::text::is_blank;
 use crate::domain::validate::{FieldError, Problems, combine};
@@ -141,7 +141,7 @@ pub async fn get(
     tag = "Order",
     operation_id = "partialUpdateOrderById",
     summary = "Partial Order Update by OrderId",
-    description = "JSON merge patch over the order as this API shows it: absent fields stay, null clears an optional field, objects merge, items replaces the item list. The result is validated as a create. Shipped, returned or canceled orders cannot change (409).",
+    description = "JSON merge patch over the order as this API shows it: absent fields stay, null clears an optional field, objects merge, items replaces the item list. The result is validated as a create. Amounts the server derived (subTotal and gmv that agreed with the items) are derived again from the patched order unless the patch sends them. Shipped, returned or canceled orders cannot change (409).",
     params(("orderId" = String, Path, description = "The order id"), ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
     request_body(content = OrderDoc, description = "Any subset of the create fields; null clears an optional one"),
     responses(
@@ -184,6 +184,7 @@ pub async fn patch(
             let doc: OrderDoc = from_document(&merged)?;
             let mut next = current.clone();
             doc.apply_to(&mut next, replace_items)?;
+            next.rederive(current, sent_amounts(&patch));
             // Validated here too so that problems are named in this dialect; the service
             // validates again (cheaply) whatever the caller did.
             next.validate()
@@ -194,6 +195,17 @@ pub async fn patch(
     let result = OperationResult::updated(&order);
     let response = json(StatusCode::OK, &result)?;
     Ok(with_etag(response, &order))
+}
+
+/// The derived amounts this patch sets itself; the others are derived again (see
+/// `OrderContent::rederive`), since the merged document carries the stored ones.
+fn sent_amounts(patch: &Value) -> SentAmounts {
+    let charge = |key: &str| patch.get("charges").and_then(|c| c.get(key)).is_some();
+    SentAmounts {
+        line_totals: patch.get("items").is_some(),
+        total_item_amount: charge("subTotal"),
+        total_order_amount: charge("gmv"),
+    }
 }
 
 /// Problems of the patched order, in this dialect. Any part of an address is a valid patch on
