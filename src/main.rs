@@ -6,6 +6,10 @@ use clap::Parser;
 use oms::config::{Cli, Command, Config};
 use oms::{AppState, app, store, telemetry};
 
+// See Cargo.toml: less allocator CPU per request and a steadier RSS than glibc malloc.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();

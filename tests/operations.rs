@@ -138,6 +138,15 @@ both!(
         let response = app.router.clone().oneshot(req).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers().get("content-encoding").unwrap(), "gzip");
+
+        // A body under 1 KiB is not worth a compression pass.
+        let req = Request::get("/healthz")
+            .header("accept-encoding", "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(response.headers().get("content-encoding").is_none());
     }
 );
 
