@@ -22,11 +22,15 @@ pub(super) fn push_from_where<'a, DB>(
     for filter in &query.filters {
         qb.push(" AND ");
         match filter {
+            // Two index lookups joined, not `order_id IN … OR client_order_id_lc IN …`: with
+            // a date window beside the OR, SQLite walked the window instead (6 s at 1M orders).
             Filter::OrderIdOrClientOrderId(values) => {
-                qb.push("(");
-                push_in(qb, "o.order_id", values);
-                qb.push(" OR ");
-                push_in(qb, "o.client_order_id_lc", &lower(values));
+                qb.push("o.order_id IN (SELECT i.order_id FROM orders i WHERE ");
+                push_in(qb, "i.order_id", values);
+                qb.push(" UNION ALL SELECT i.order_id FROM orders i WHERE i.client_id = ");
+                qb.push_bind(client_id.to_string());
+                qb.push(" AND i.deleted_at IS NULL AND ");
+                push_in(qb, "i.client_order_id_lc", &lower(values));
                 qb.push(")");
             }
             Filter::OrderId(values) => push_in(qb, "o.order_id", values),
@@ -38,8 +42,8 @@ pub(super) fn push_from_where<'a, DB>(
                 let words: Vec<String> = values.iter().map(|s| s.as_str().to_string()).collect();
                 push_in(qb, "o.status", &words)
             }
-            Filter::Tag(values) => push_exists(qb, "order_tags", "tag_lc", values),
-            Filter::Sku(values) => push_exists(qb, "order_skus", "sku_lc", values),
+            Filter::Tag(values) => push_member(qb, client_id, "order_tags", "tag_lc", values),
+            Filter::Sku(values) => push_member(qb, client_id, "order_skus", "sku_lc", values),
             Filter::Date { field, from, to } => {
                 qb.push("(1 = 1");
                 if let Some(from) = from {
@@ -132,15 +136,24 @@ where
     qb.push(")");
 }
 
-fn push_exists<'a, DB>(qb: &mut QueryBuilder<'a, DB>, table: &str, column: &str, values: &[String])
-where
+/// `o.order_id IN (orders with one of these tags or SKUs)`, rather than a correlated EXISTS per
+/// order: the tag or SKU index then finds the orders, instead of every order in the date window
+/// being probed one by one (0.3 s on SQLite, 0.1 s on PostgreSQL at 1M orders).
+fn push_member<'a, DB>(
+    qb: &mut QueryBuilder<'a, DB>,
+    client_id: &str,
+    table: &str,
+    column: &str,
+    values: &[String],
+) where
     DB: Database,
     String: Encode<'a, DB> + Type<DB>,
 {
     qb.push(format!(
-        "EXISTS (SELECT 1 FROM {table} x WHERE x.client_id = o.client_id \
-         AND x.order_id = o.order_id AND "
+        "o.order_id IN (SELECT x.order_id FROM {table} x WHERE x.client_id = "
     ));
+    qb.push_bind(client_id.to_string());
+    qb.push(" AND ");
     push_in(qb, &format!("x.{column}"), values);
     qb.push(")");
 }
