@@ -12,9 +12,14 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    telemetry::init(cli.config.log_format);
-    match cli.command.unwrap_or(Command::Serve) {
+    let mut cli = Cli::parse();
+    let command = cli.command.take().unwrap_or(Command::Serve);
+    let filter = match command {
+        Command::Seed { .. } => telemetry::SEED_FILTER,
+        _ => telemetry::SERVE_FILTER,
+    };
+    telemetry::init(cli.config.log_format, filter);
+    match command {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {
             let store =

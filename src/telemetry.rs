@@ -6,12 +6,18 @@ use tracing_subscriber::EnvFilter;
 
 use crate::config::LogFormat;
 
+/// The server's default log filter: its own events and sqlx's warnings (slow statements).
+pub const SERVE_FILTER: &str = "info,sqlx=warn,tower_http=info";
+/// The seeder's: its multi-row inserts are slow by design, and sqlx's slow-statement warning
+/// would print each 500-row statement over the progress bar.
+pub const SEED_FILTER: &str = "info,sqlx=error";
+
 /// Human-readable logs by default, JSON lines with `OMS_LOG_FORMAT=json`; `RUST_LOG` filters.
 /// Colours only on a terminal: redirected to a file or a log collector, escape codes are noise
 /// (and formatting them was a visible share of the server's time per request).
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+pub fn init(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stdout().is_terminal());
