@@ -874,21 +874,23 @@ mod tests {
         )
     }
 
-    #[test]
-    fn derived_totals_follow_edited_lines() {
-        let before = priced("10", 1);
+    /// The order's one line repriced from 10 to 20, edited under `sent`: its totals after.
+    fn repriced(before: &OrderContent, sent: SentAmounts) -> (String, String) {
         let mut next = before.clone();
         next.order_lines[0].unit_price = Some("20".parse().unwrap());
         next.order_lines[0].line_total = None;
-        next.rederive(
-            &before,
-            SentAmounts {
-                line_totals: true,
-                ..Default::default()
-            },
-        );
+        next.rederive(before, sent);
         next.fill_totals();
-        assert_eq!(totals(&next), ("20".into(), "21".into()));
+        totals(&next)
+    }
+
+    #[test]
+    fn derived_totals_follow_edited_lines() {
+        let sent = SentAmounts {
+            line_totals: true,
+            ..Default::default()
+        };
+        assert_eq!(repriced(&priced("10", 1), sent), ("20".into(), "21".into()));
     }
 
     #[test]
@@ -896,30 +898,18 @@ mod tests {
         let mut before = priced("10", 1);
         before.order_charges.as_mut().unwrap().total_item_amount = Some("99".parse().unwrap());
         before.order_charges.as_mut().unwrap().total_order_amount = Some("7".parse().unwrap());
-        let mut next = before.clone();
-        next.order_lines[0].unit_price = Some("20".parse().unwrap());
-        next.order_lines[0].line_total = None;
-        next.rederive(&before, SentAmounts::default());
-        next.fill_totals();
-        assert_eq!(totals(&next), ("99".into(), "7".into()));
+        let got = repriced(&before, SentAmounts::default());
+        assert_eq!(got, ("99".into(), "7".into()));
     }
 
     #[test]
     fn sent_totals_are_not_rederived() {
-        let before = priced("10", 1);
-        let mut next = before.clone();
-        next.order_lines[0].unit_price = Some("20".parse().unwrap());
-        next.order_lines[0].line_total = None;
-        next.rederive(
-            &before,
-            SentAmounts {
-                line_totals: true,
-                total_item_amount: true,
-                total_order_amount: true,
-            },
-        );
-        next.fill_totals();
-        assert_eq!(totals(&next), ("10".into(), "11".into()));
+        let sent = SentAmounts {
+            line_totals: true,
+            total_item_amount: true,
+            total_order_amount: true,
+        };
+        assert_eq!(repriced(&priced("10", 1), sent), ("10".into(), "11".into()));
     }
 
     #[test]
