@@ -137,6 +137,27 @@ both!(malformed_json_is_400_invalid_json, |app| async move {
     assert_error_shape(&r);
     assert_eq!(r.error_code(), "validation_error");
     assert_eq!(stored_orders(&app).await, 0);
+    // `[]` could pass for a struct whose fields all have defaults: a search that matched all.
+    for path in [
+        format!("{ORDERS}/search"),
+        "/ordermanagement/api/v1/orders/search".to_string(),
+        "/ordermanagement/api/v1/orders".to_string(),
+    ] {
+        let req = request(
+            &app,
+            Method::POST,
+            &path,
+            Some("application/json"),
+            b"[]".to_vec(),
+        );
+        let r = app.raw(req).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.body);
+        assert!(
+            r.body.to_string().contains("must be a JSON object"),
+            "{path}: {}",
+            r.body
+        );
+    }
 });
 
 both!(json_content_types_only, |app| async move {

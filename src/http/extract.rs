@@ -69,6 +69,11 @@ fn parse_document(bytes: &[u8]) -> Result<Value, ApiError> {
         code: code::INVALID_JSON,
         message: format!("malformed JSON: {e}"),
     })?;
+    // Every body of both APIs is an object. serde would take `[]` for a struct whose fields all
+    // have defaults (as a sequence of its fields), so a search sent `[]` ran as "everything".
+    if !document.is_object() {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
     if contains_nul(&document) {
         // Neither backend can store U+0000 in text; refuse it rather than fail on write.
         return Err(ApiError::BadRequest {
