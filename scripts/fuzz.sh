@@ -73,6 +73,9 @@ args=(
     --config-file "$CI_SCRIPTS_DIR/schemathesis.toml" --no-color
     run "$OMS_BASE_URL/openapi.json"
     --checks all
+    # Why ST302 is left out: scripts/schemathesis.toml (a config section cannot do it, since
+    # --checks all on the command line turns every check back on).
+    --exclude-checks ensure_resource_availability
     --phases examples,coverage,fuzzing,stateful
     --max-examples "$max_examples"
     --workers "${OMS_FUZZ_WORKERS:-1}"
