@@ -558,11 +558,7 @@ impl OrderContent {
                 }
             }
         }
-        let items_sum: Option<Decimal> = self
-            .order_lines
-            .iter()
-            .map(|l| l.line_total)
-            .sum::<Option<Decimal>>();
+        let items_sum = sum_line_totals(&self.order_lines);
         if let Some(c) = &mut self.order_charges {
             if c.total_item_amount.is_none() {
                 c.total_item_amount = items_sum;
@@ -592,10 +588,9 @@ impl OrderContent {
         let (Some(was), Some(next)) = (&before.order_charges, &mut self.order_charges) else {
             return;
         };
-        let lines_sum: Option<Decimal> = before.order_lines.iter().map(|l| l.line_total).sum();
         if !sent.total_item_amount
             && was.total_item_amount.is_some()
-            && was.total_item_amount == lines_sum
+            && was.total_item_amount == sum_line_totals(&before.order_lines)
         {
             next.total_item_amount = None;
         }
@@ -732,6 +727,11 @@ impl OrderCharges {
             - self.total_discount_amount.unwrap_or(zero);
         Some(total.max(zero))
     }
+}
+
+/// The sum of the lines' totals; `None` when a line has none.
+pub fn sum_line_totals(lines: &[OrderLine]) -> Option<Decimal> {
+    lines.iter().map(|l| l.line_total).sum()
 }
 
 /// Which of the amounts the server can derive an edit sent itself.

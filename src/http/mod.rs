@@ -186,17 +186,17 @@ async fn render_errors(req: Request, next: Next) -> Response {
     response.into_response()
 }
 
-/// Serializes straight into the response body (no intermediate `Value`).
 /// gzip when the client asks for it, at the fastest level and only for bodies over 1 KiB. At
-/// the default level, compressing a 40 KB search page cost more CPU than the database spent
-/// finding it (a third of the server's time under load, by perf); the fastest level keeps most
-/// of the saving on the wire, and small bodies gain too little to be worth a pass.
+/// the default level, compressing a 40 KB search page was a quarter of the server's CPU under
+/// search load (perf), more than anything else it did; the fastest level keeps most of the
+/// saving on the wire, and small bodies gain too little to be worth a pass.
 fn compression() -> CompressionLayer<impl Predicate> {
     CompressionLayer::new()
         .quality(CompressionLevel::Fastest)
         .compress_when(DefaultPredicate::new().and(SizeAbove::new(1024)))
 }
 
+/// Serializes straight into the response body (no intermediate `Value`).
 pub fn json<T: serde::Serialize>(
     status: StatusCode,
     value: &T,

@@ -9,7 +9,7 @@ use super::orders::ensure_editable;
 use crate::auth::Caller;
 use crate::domain::date::now_millis;
 use crate::domain::history::EventKind;
-use crate::domain::order::OrderContent;
+use crate::domain::order::{OrderContent, sum_line_totals};
 use crate::domain::status::{SendproStatus, sendpro_transition};
 use crate::domain::validate::Problems;
 use crate::domain::{Order, Status, text};
@@ -93,8 +93,8 @@ impl OrderService {
                     "an order must keep at least one item; delete the order instead",
                 ));
             }
-            let before: Option<Decimal> = lines.iter().map(|l| l.line_total).sum();
-            let after: Option<Decimal> = kept.iter().map(|l| l.line_total).sum();
+            let before = sum_line_totals(lines);
+            let after = sum_line_totals(&kept);
             if let (Some(charges), Some(before), Some(after)) =
                 (order.content.order_charges.as_mut(), before, after)
             {
