@@ -16,9 +16,14 @@ pub(super) async fn acquire<DB: Database>(
     pool: &Pool<DB>,
     name: &'static str,
 ) -> Result<PoolConnection<DB>, sqlx::Error> {
+    timed(name, pool.acquire()).await
+}
+
+/// The same for any checkout: `checkout` is the wait being measured.
+pub(super) async fn timed<T>(name: &'static str, checkout: impl Future<Output = T>) -> T {
     let started = Instant::now();
     let waiting = Waiting::start(name);
-    let conn = pool.acquire().await;
+    let conn = checkout.await;
     drop(waiting);
     metrics::histogram!("oms_db_pool_acquire_seconds", "pool" => name)
         .record(started.elapsed().as_secs_f64());

@@ -2,15 +2,13 @@
 //! sharded by tenant; the document is JSONB so operators can query it directly.
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::pool::PoolConnection;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Postgres, QueryBuilder, Row, Transaction};
 
-use super::pool_wait::acquire;
+use super::pg_pool::{Checkout, PgConnections};
 use super::sql::{push_from_where, push_page};
 use super::{
     Columns, ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError,
@@ -23,7 +21,7 @@ use crate::domain::search::{Page, SearchQuery};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
-    pool: PgPool,
+    pool: PgConnections,
 }
 
 impl PgStore {
@@ -31,36 +29,15 @@ impl PgStore {
         // JIT compiles a plan in tens of milliseconds; no statement here runs long enough to win
         // that back, and counts over wide windows would pay it on every search.
         let connect = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .acquire_timeout(options.acquire_timeout)
-            // sqlx pings a connection before handing it out and again when it comes back: two
-            // extra round trips per statement. The ping on return stays (sqlx always does it);
-            // before use only a connection idle for a while is pinged, the one a database
-            // restart may have cut. Under load that is none, and reads gain a fifth.
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= Duration::from_secs(1) {
-                        conn.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
-            .connect_with(connect)
-            .await?;
-        MIGRATOR.run(&pool).await?;
+        let pool = PgConnections::new(connect, options.max_connections, options.acquire_timeout);
+        let mut conn = pool.acquire().await?;
+        let migrated = MIGRATOR.run(&mut *conn).await.map_err(sqlx::Error::from);
+        conn.settled(migrated)?;
         Ok(PgStore { pool })
     }
 
-    /// For tests that create their own database.
-    pub async fn from_pool(pool: PgPool) -> anyhow::Result<PgStore> {
-        MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
-    }
-
-    async fn conn(&self) -> StoreResult<PoolConnection<Postgres>> {
-        acquire(&self.pool, "postgres").await.map_err(classify)
+    async fn conn(&self) -> StoreResult<Checkout> {
+        self.pool.acquire().await.map_err(classify)
     }
 }
 
@@ -309,7 +286,8 @@ impl OrderStore for PgStore {
         )
         .await?;
         write_event(&mut tx, order, event).await?;
-        tx.commit().await.map_err(classify)
+        let committed = tx.commit().await;
+        conn.settled(committed).map_err(classify)
     }
 
     async fn insert_batch(&self, orders: &[(Order, HistoryEvent)]) -> StoreResult<()> {
@@ -367,7 +345,8 @@ impl OrderStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict)?;
-        tx.commit().await.map_err(classify)
+        let committed = tx.commit().await;
+        conn.settled(committed).map_err(classify)
     }
 
     async fn idempotency(
@@ -375,15 +354,16 @@ impl OrderStore for PgStore {
         client_id: &str,
         key: &str,
     ) -> StoreResult<Option<IdempotencyRecord>> {
+        let mut conn = self.conn().await?;
         let row = sqlx::query(
             "SELECT request_hash, order_id, snapshot::text AS snapshot, created_at \
              FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2",
         )
         .bind(client_id)
         .bind(key)
-        .fetch_optional(&mut *self.conn().await?)
-        .await
-        .map_err(classify)?;
+        .fetch_optional(&mut *conn)
+        .await;
+        let row = conn.settled(row).map_err(classify)?;
         row.map(|r| {
             Ok(IdempotencyRecord {
                 key: key.to_string(),
@@ -397,25 +377,28 @@ impl OrderStore for PgStore {
     }
 
     async fn forget_idempotency(&self, client_id: &str, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2")
-            .bind(client_id)
-            .bind(key)
-            .execute(&mut *self.conn().await?)
-            .await
-            .map_err(classify)?;
+        let mut conn = self.conn().await?;
+        let done =
+            sqlx::query("DELETE FROM idempotency_keys WHERE client_id = $1 AND idem_key = $2")
+                .bind(client_id)
+                .bind(key)
+                .execute(&mut *conn)
+                .await;
+        conn.settled(done).map_err(classify)?;
         Ok(())
     }
 
     async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
-        let doc: Option<String> = sqlx::query_scalar(
+        let mut conn = self.conn().await?;
+        let doc: Result<Option<String>, _> = sqlx::query_scalar(
             "SELECT doc::text FROM orders \
              WHERE client_id = $1 AND order_id = $2 AND deleted_at IS NULL",
         )
         .bind(client_id)
         .bind(order_id)
-        .fetch_optional(&mut *self.conn().await?)
-        .await
-        .map_err(classify)?;
+        .fetch_optional(&mut *conn)
+        .await;
+        let doc = conn.settled(doc).map_err(classify)?;
         doc.as_deref().map(decode_doc).transpose()
     }
 
@@ -459,7 +442,8 @@ impl OrderStore for PgStore {
         }
         write_index(&mut tx, order, &cols, reindex, true).await?;
         write_event(&mut tx, order, event).await?;
-        tx.commit().await.map_err(classify)
+        let committed = tx.commit().await;
+        conn.settled(committed).map_err(classify)
     }
 
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
@@ -473,11 +457,8 @@ impl OrderStore for PgStore {
             .map_err(classify)?;
         let mut select = QueryBuilder::<Postgres>::new("");
         push_page(&mut select, "d.doc::text", client_id, query);
-        let docs: Vec<String> = select
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(classify)?;
+        let docs: Result<Vec<String>, _> = select.build_query_scalar().fetch_all(&mut *conn).await;
+        let docs = conn.settled(docs).map_err(classify)?;
         let items = docs
             .iter()
             .map(|d| decode_doc(d))
@@ -489,6 +470,7 @@ impl OrderStore for PgStore {
     }
 
     async fn history(&self, client_id: &str, order_id: &str) -> StoreResult<Vec<HistoryEvent>> {
+        let mut conn = self.conn().await?;
         let rows = sqlx::query(
             "SELECT e.event_type, e.version, e.occurred_at, e.actor, e.transaction_id, \
              e.changed_fields::text AS changed_fields FROM order_events e \
@@ -497,9 +479,9 @@ impl OrderStore for PgStore {
         )
         .bind(client_id)
         .bind(order_id)
-        .fetch_all(&mut *self.conn().await?)
-        .await
-        .map_err(classify)?;
+        .fetch_all(&mut *conn)
+        .await;
+        let rows = conn.settled(rows).map_err(classify)?;
         rows.iter()
             .map(|r| {
                 decode_event(
@@ -517,15 +499,16 @@ impl OrderStore for PgStore {
     fn pool_stats(&self) -> PoolStats {
         PoolStats {
             size: self.pool.size(),
-            idle: self.pool.num_idle(),
+            idle: self.pool.idle(),
         }
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
-            .execute(&mut *self.conn().await?)
-            .await
-            .map_err(classify)?;
+        let mut conn = self.conn().await?;
+        let done = sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
+            .execute(&mut *conn)
+            .await;
+        conn.settled(done).map_err(classify)?;
         Ok(())
     }
 
