@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::fixtures::*;
 use common::{Backend, TestApp};
+use http_body_util::BodyExt;
 use oms::http::rate_limit::RateLimiter;
 use oms::state::HttpSettings;
 use serde_json::json;
@@ -117,36 +118,48 @@ both!(
     large_responses_are_compressed_on_request,
     |app| async move {
         let t = app.token("z1");
-        for n in 0..5 {
-            app.send(
-                Method::POST,
-                ORDERS,
-                Some(&t),
-                Some(&format!("z{n}")),
-                Some(&order_numbered("z1", &format!("Z-{n}"))),
-            )
-            .await
-            .expect(StatusCode::CREATED);
+        let mut first = String::new();
+        for n in 0..12 {
+            let created = app
+                .send(
+                    Method::POST,
+                    ORDERS,
+                    Some(&t),
+                    Some(&format!("z{n}")),
+                    Some(&order_numbered("z1", &format!("Z-{n}"))),
+                )
+                .await
+                .expect(StatusCode::CREATED);
+            if n == 0 {
+                first = created.body["orderId"].as_str().unwrap().to_string();
+            }
         }
-        let req = Request::post(format!("{ORDERS}/search"))
-            .header("authorization", format!("Bearer {t}"))
-            .header("x-pb-transactionid", "zs")
+        let gzip = |req: axum::http::request::Builder| {
+            req.header("authorization", format!("Bearer {t}"))
+                .header("x-pb-transactionid", "zs")
+                .header("accept-encoding", "gzip")
+        };
+        let search = gzip(Request::post(format!("{ORDERS}/search")))
             .header("content-type", "application/json")
-            .header("accept-encoding", "gzip")
             .body(Body::from(json!({"clientId": "z1"}).to_string()))
             .unwrap();
-        let response = app.router.clone().oneshot(req).await.unwrap();
+        let response = app.router.clone().oneshot(search).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers().get("content-encoding").unwrap(), "gzip");
 
-        // A body under 1 KiB is not worth a compression pass.
-        let req = Request::get("/healthz")
-            .header("accept-encoding", "gzip")
+        // One order fits in TCP's first flight either way: not worth a compression pass.
+        let one = gzip(Request::get(format!("{ORDERS}/{first}?clientId=z1")))
             .body(Body::empty())
             .unwrap();
-        let response = app.router.clone().oneshot(req).await.unwrap();
+        let response = app.router.clone().oneshot(one).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert!(response.headers().get("content-encoding").is_none());
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert!(
+            body.len() > 1024 && body.len() <= usize::from(oms::http::COMPRESS_ABOVE),
+            "an order between the old and the new threshold: {} bytes",
+            body.len()
+        );
     }
 );
 
