@@ -34,6 +34,8 @@ pub struct TestApp {
     pub store: Arc<dyn OrderStore>,
     pub keys: Arc<AuthKeys>,
     pub backend: Backend,
+    /// The database this app stores into.
+    pub url: String,
     cleanup: Option<(String, String)>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -85,6 +87,7 @@ impl TestApp {
             store,
             keys,
             backend,
+            url,
             cleanup,
             _dir: dir,
         }
