@@ -7,12 +7,14 @@
   oha-stats OHA_JSON                   req/s, p50, p99, statuses of one oha run (JSON)
   explain-pg DB_URL CAPTURES...        EXPLAIN (ANALYZE, BUFFERS) of captured searches (text)
   sqlite-statements CAPTURES...        the same searches as SQLite binds them (JSON)
+  cpu-run OUT SERVER_PID -- CMD...     runs CMD; CPU seconds of the server, PostgreSQL and CMD (JSON)
   report RESULTS MACHINE C SECONDS     the results table and the targets (Markdown)
 """
 
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -204,11 +206,77 @@ def sqlite_statements(captures):
     json.dump(out, sys.stdout, indent=1)
 
 
+# --- CPU per process ----------------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def ticks(pid):
+    """utime + stime of one process, in seconds (0 when it is gone)."""
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def postgres_seconds():
+    """Every PostgreSQL process: backends, WAL writer, checkpointer, autovacuum."""
+    total = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            comm = open(f"/proc/{pid}/comm").read().strip()
+        except OSError:
+            continue
+        if comm.startswith("postgres") or comm.startswith("postmaster"):
+            total += ticks(pid)
+    return total
+
+
+def cpu_run(out, server_pid, cmd):
+    """Where the machine's CPU went while CMD ran: the server, PostgreSQL, and CMD itself (the
+    load tool, from its rusage). Exits with CMD's status."""
+    before = (ticks(server_pid) if server_pid else 0.0, postgres_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN))
+    started = datetime.now()
+    status = subprocess.call(cmd)
+    wall = (datetime.now() - started).total_seconds()
+    after = (ticks(server_pid) if server_pid else 0.0, postgres_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN))
+    tool = (after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime)
+    json.dump({"wall_s": wall, "server_s": after[0] - before[0], "db_s": after[1] - before[1], "tool_s": tool}, open(out, "w"))
+    sys.exit(status)
+
+
+def cpu_per_request(r):
+    """CPU microseconds per request of server, database and load tool, when measured."""
+    cpu, n = r.get("cpu"), r.get("requests")
+    if not cpu or not n:
+        return None
+    return {k: cpu[k + "_s"] / n * 1e6 for k in ("server", "db", "tool")}
+
+
 # --- report --------------------------------------------------------------------------------------
 
 
 def fmt(x, digits=1):
     return f"{x:,.{digits}f}"
+
+
+def budget(r, ref):
+    """What a missed ratio target would have needed, from the CPU the run measured: at half of
+    pgbench's rate the machine's cores allow so many microseconds per request, of which the
+    database and the load tool took their share in this very run."""
+    per = cpu_per_request(r)
+    if not per or r["rps"] >= ref["rps"] / 2:
+        return ""
+    cores = os.cpu_count() or 1
+    allowed = cores / (ref["rps"] / 2) * 1e6
+    left = allowed - per["db"] - per["tool"]
+    return (
+        f". At that rate {cores} cores allow {allowed:.0f} us of CPU per request; PostgreSQL "
+        f"took {per['db']:.0f} us and the load tool {per['tool']:.0f} us of it, leaving oms "
+        f"{left:.0f} us, where it used {per['server']:.0f} us"
+    )
 
 
 def report(results, machine, concurrency, seconds):
@@ -224,8 +292,8 @@ def report(results, machine, concurrency, seconds):
         machine.strip(),
         "```",
         "",
-        "| backend | scenario | tool | req/s | p50 ms | p99 ms | peak RSS MB | non-2xx + errors | ratio to pgbench |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| backend | scenario | tool | req/s | p50 ms | p99 ms | peak RSS MB | non-2xx + errors | ratio to pgbench | CPU us/req: oms / db / tool |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         ratio = ""
@@ -233,9 +301,11 @@ def report(results, machine, concurrency, seconds):
         if r["backend"] != "pgbench" and ref and ref["rps"]:
             ratio = f"{r['rps'] / ref['rps']:.0%}"
         rss = f"{r['rss_kb'] / 1024:.0f}" if r.get("rss_kb") else ""
+        per = cpu_per_request(r)
+        cpu = f"{'-' if r['backend'] == 'pgbench' else fmt(per['server'], 0)} / {fmt(per['db'], 0)} / {fmt(per['tool'], 0)}" if per else ""
         out.append(
             f"| {r['backend']} | {r['scenario']} | {r['tool']} | {fmt(r['rps'])} | "
-            f"{fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | {rss} | {r.get('errors', 0)} | {ratio} |"
+            f"{fmt(r['p50_ms'], 2)} | {fmt(r['p99_ms'], 2)} | {rss} | {r.get('errors', 0)} | {ratio} | {cpu} |"
         )
 
     def verdict(ok):
@@ -253,6 +323,7 @@ def report(results, machine, concurrency, seconds):
                 checks.append(
                     f"- {scenario} on postgres ({r['tool']}) at least 50% of pgbench: {ratio:.0%} "
                     f"({fmt(r['rps'])} vs {fmt(ref['rps'])} req/s): {verdict(ratio >= 0.5)}"
+                    + budget(r, ref)
                 )
     for r in servers:
         if r["scenario"].startswith("search-page"):
@@ -286,6 +357,9 @@ def main(argv):
         explain_pg(args[0], args[1:])
     elif cmd == "sqlite-statements":
         sqlite_statements(args)
+    elif cmd == "cpu-run":
+        sep = args.index("--")
+        cpu_run(args[0], int(args[1]) if args[1] else 0, args[sep + 1 :])
     elif cmd == "report":
         sys.stdout.write(report(args[0], open(args[1]).read(), args[2], args[3]))
     else:

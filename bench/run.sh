@@ -248,13 +248,15 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
         while IFS= read -r line; do vars+=(-D "$line"); done <"$WORK/pgbench/$kind.vars"
         pgb=("$PGBENCH" -n -M prepared -c "$C" -j 2 "${vars[@]}" -f "$WORK/pgbench/$kind.sql" "$PG_URL")
         bounded $((WARM + 60)) "${pgb[@]}" -T "$WARM" >/dev/null 2>&1
-        bounded $((SECS + 60)) "${pgb[@]}" -T "$SECS" -l --log-prefix="$WORK/pgbench/$kind-log" \
+        $LIB cpu-run "$WORK/pgbench/$kind.cpu" "" -- \
+            timeout --kill-after=10 $((SECS + 60)) "${pgb[@]}" -T "$SECS" -l --log-prefix="$WORK/pgbench/$kind-log" \
             >"$WORK/pgbench/$kind.out" 2>&1
         python3 - "$kind" <<EOF >>"$RESULTS"
 import json, subprocess, sys
 stats = json.loads(subprocess.check_output(["python3", "bench/benchlib.py", "pgbench-stats",
     "$WORK/pgbench/$kind.out", "$WORK/pgbench/$kind-log"]))
 stats.update(backend="pgbench", scenario=sys.argv[1], tool="pgbench -M prepared")
+stats["cpu"] = json.load(open("$WORK/pgbench/$kind.cpu"))
 print(json.dumps(stats))
 EOF
         tail -n 1 "$RESULTS"
@@ -268,14 +270,17 @@ fi
 record() { # backend scenario tool stats-json [note]
     local rss
     rss=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER_PID/status")
-    python3 - "$@" "$rss" <<'EOF' >>"$RESULTS"
-import json, sys
+    python3 - "$@" "$rss" <<EOF >>"$RESULTS"
+import json, os, sys
 backend, scenario, tool, stats = sys.argv[1:5]
 note = sys.argv[5] if len(sys.argv) > 6 else ""
 s = json.loads(stats)
 if "errors" not in s:
     s["errors"] = sum(v for k, v in s.get("statuses", {}).items() if not k.startswith("2"))
 s.update(backend=backend, scenario=scenario, tool=tool, rss_kb=int(sys.argv[-1]))
+if os.path.exists("$WORK/load/last.cpu"):
+    s["cpu"] = json.load(open("$WORK/load/last.cpu"))
+    os.remove("$WORK/load/last.cpu")
 if note:
     s["note"] = note
 print(json.dumps(s))
@@ -287,7 +292,8 @@ reset_peak() { echo 5 >"/proc/$SERVER_PID/clear_refs"; }
 oha_run() { # backend scenario seconds oha-args...
     local backend=$1 scenario=$2 secs=$3
     shift 3
-    bounded $((secs + 60)) "$OHA" --no-tui --output-format json -w -c "$C" -z "${secs}s" "$@" \
+    $LIB cpu-run "$WORK/load/last.cpu" "$SERVER_PID" -- \
+        timeout --kill-after=10 $((secs + 60)) "$OHA" --no-tui --output-format json -w -c "$C" -z "${secs}s" "$@" \
         >"$WORK/load/$backend-$scenario.json"
 }
 dataset() {
@@ -302,7 +308,8 @@ dataset() {
 loadgen_run() { # backend scenario seconds loadgen-args...
     local backend=$1 scenario=$2 secs=$3
     shift 3
-    bounded $((secs + 60)) "$LOADGEN" -c "$C" -z "$secs" "$@" >"$WORK/load/$backend-$scenario.json"
+    $LIB cpu-run "$WORK/load/last.cpu" "$SERVER_PID" -- \
+        timeout --kill-after=10 $((secs + 60)) "$LOADGEN" -c "$C" -z "$secs" "$@" >"$WORK/load/$backend-$scenario.json"
 }
 
 serve_and_measure() { # backend database-url
