@@ -29,6 +29,10 @@ use super::pool_wait::timed;
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 /// How long the ping of an unsettled connection may take before the connection is dropped.
 const RELEASE_PING: Duration = Duration::from_secs(5);
+/// A connection this old is closed when it comes back (sqlx's default too): a backend's caches
+/// only grow, and a long-lived connection keeps a server-side failover or a changed setting
+/// from ever reaching it.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 #[derive(Clone)]
 pub(super) struct PgConnections {
@@ -42,6 +46,7 @@ struct Inner {
     /// Most recently used last: checkouts take the warmest connection.
     idle: Mutex<Vec<Idle>>,
     open: Arc<AtomicU32>,
+    max_lifetime: Duration,
 }
 
 struct Idle {
@@ -52,6 +57,7 @@ struct Idle {
 /// An open connection, counted in `open` for as long as it exists.
 struct Live {
     conn: PgConnection,
+    opened: Instant,
     _counted: Counted,
 }
 
@@ -62,6 +68,7 @@ impl Live {
         open.fetch_add(1, Ordering::Relaxed);
         Live {
             conn,
+            opened: Instant::now(),
             _counted: Counted(open.clone()),
         }
     }
@@ -86,8 +93,17 @@ impl PgConnections {
                 permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
                 idle: Mutex::new(Vec::new()),
                 open: Arc::new(AtomicU32::new(0)),
+                max_lifetime: MAX_LIFETIME,
             }),
         }
+    }
+
+    #[cfg(test)]
+    fn with_max_lifetime(mut self, max_lifetime: Duration) -> PgConnections {
+        Arc::get_mut(&mut self.inner)
+            .expect("set before first use")
+            .max_lifetime = max_lifetime;
+        self
     }
 
     /// A connection, within the acquire timeout: `PoolTimedOut` when every connection stayed
@@ -143,7 +159,7 @@ impl PgConnections {
         self.inner.permits.close();
         let idle = std::mem::take(&mut *self.inner.idle.lock().expect("idle list"));
         for idle in idle {
-            let Live { conn, _counted } = idle.conn;
+            let Live { conn, .. } = idle.conn;
             let _ = conn.close().await;
         }
     }
@@ -188,7 +204,15 @@ impl Drop for Checkout {
         };
         let inner = self.inner.clone();
         let back = move |conn: Live| {
-            if !inner.permits.is_closed() {
+            if conn.opened.elapsed() >= inner.max_lifetime {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    let Live { conn, _counted, .. } = conn;
+                    runtime.spawn(async move {
+                        let _ = conn.close().await;
+                        drop(_counted);
+                    });
+                }
+            } else if !inner.permits.is_closed() {
                 let idle = Idle {
                     conn,
                     since: Instant::now(),
@@ -316,6 +340,19 @@ mod tests {
         let mut fresh = pool.acquire().await.expect("a new connection");
         assert_ne!(backend_pid(&mut fresh).await, pid);
         assert_eq!(pool.size(), 1, "the cut one is no longer counted");
+    }
+
+    #[tokio::test]
+    async fn a_connection_past_its_lifetime_is_closed_when_it_comes_back() {
+        let pool = PgConnections::new(options(), 2, Duration::from_secs(5))
+            .with_max_lifetime(Duration::from_millis(100));
+        let mut conn = pool.acquire().await.expect("PostgreSQL is required");
+        let pid = backend_pid(&mut conn).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        drop(conn);
+        assert_eq!(pool.idle(), 0, "not kept");
+        let mut fresh = pool.acquire().await.unwrap();
+        assert_ne!(backend_pid(&mut fresh).await, pid);
     }
 
     #[tokio::test]
