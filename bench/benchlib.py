@@ -211,18 +211,21 @@ def sqlite_statements(captures):
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def ticks(pid):
-    """utime + stime of one process, in seconds (0 when it is gone)."""
+def ticks(pid, children=False):
+    """utime + stime of one process, in seconds (0 when it is gone); with `children`, plus the
+    times of the children it has waited for."""
     try:
         stat = open(f"/proc/{pid}/stat").read()
     except OSError:
         return 0.0
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+    fields = [int(f) for f in stat[stat.rindex(")") + 2 :].split()[11:15]]
+    return (sum(fields) if children else fields[0] + fields[1]) / TICK
 
 
 def postgres_seconds():
-    """Every PostgreSQL process: backends, WAL writer, checkpointer, autovacuum."""
+    """Every PostgreSQL process: backends, WAL writer, checkpointer, autovacuum; and, through
+    the postmaster's children times, the backends that exited meanwhile (pgbench's connections
+    end with its run, and their CPU would otherwise leave /proc with them)."""
     total = 0.0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -230,7 +233,7 @@ def postgres_seconds():
         except OSError:
             continue
         if comm.startswith("postgres") or comm.startswith("postmaster"):
-            total += ticks(pid)
+            total += ticks(pid, children=True)
     return total
 
 

@@ -113,6 +113,12 @@ DELETE FROM idempotency_keys WHERE idem_key LIKE 'bench-%';
 PRAGMA wal_checkpoint(TRUNCATE);"
 
 pg_cleanup() { bounded 900 psql -XAtq -v ON_ERROR_STOP=1 "$PG_URL" <<<"$PG_CLEANUP" >/dev/null; }
+# Before every write measurement, pgbench's and oms's alike. A create writes 5-9 KB of WAL
+# (full-page images of the index pages it touches first after a checkpoint), and PostgreSQL
+# starts a checkpoint once ~530 MB of WAL (max_wal_size 1 GB) has accumulated since the last
+# one: without this, whichever run came second inherited the first one's WAL and met a
+# checkpoint storm halfway (oms create measured 48% of pgbench that way, 79% from the same start).
+pg_checkpoint() { bounded 300 psql -XAtq "$PG_URL" -c CHECKPOINT >/dev/null; }
 
 seed() { # url
     local t0=$(date +%s)
@@ -247,6 +253,7 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
         vars=()
         while IFS= read -r line; do vars+=(-D "$line"); done <"$WORK/pgbench/$kind.vars"
         pgb=("$PGBENCH" -n -M prepared -c "$C" -j 2 "${vars[@]}" -f "$WORK/pgbench/$kind.sql" "$PG_URL")
+        [ "$kind" = create ] && pg_checkpoint
         bounded $((WARM + 60)) "${pgb[@]}" -T "$WARM" >/dev/null 2>&1
         $LIB cpu-run "$WORK/pgbench/$kind.cpu" "" -- \
             timeout --kill-after=10 $((SECS + 60)) "${pgb[@]}" -T "$SECS" -l --log-prefix="$WORK/pgbench/$kind-log" \
@@ -359,16 +366,29 @@ serve_and_measure() { # backend database-url
 
     # create: unique transaction ids need a per-request header, which oha cannot send (README).
     local create=(-m POST -H "$AUTH" -H "X-PB-TransactionId: bench-{n}" -H "$JSON" -D bench/create-order.json "$FF")
+    [ "$backend" = postgres ] && pg_checkpoint
     reset_peak
     loadgen_run "$backend" create-warmup "$WARM" "${create[@]}" --prefix "w$(date +%s)"
     loadgen_run "$backend" create "$SECS" "${create[@]}" --prefix "m$(date +%s)"
     record "$backend" create oms-loadgen "$(cat "$WORK/load/$backend-create.json")"
 
     local patch=(-m PATCH -H "$AUTH" -H "$JSON" -D "$WORK/bodies/patch.json" --paths "$open_ids" "$BASE")
+    [ "$backend" = postgres ] && pg_checkpoint
     reset_peak
     loadgen_run "$backend" patch-warmup "$WARM" "${patch[@]}" --prefix "w$(date +%s)"
     loadgen_run "$backend" patch "$SECS" "${patch[@]}" --prefix "m$(date +%s)"
     record "$backend" patch oms-loadgen "$(cat "$WORK/load/$backend-patch.json")"
+
+    # The same patches through oha: one URL per line from the file, one fixed body (oha cannot
+    # vary it, so an order's second patch sets the phone it already has; still a write).
+    sed "s|^|$BASE|" "$open_ids" >"$WORK/bodies/patch-urls-$backend.txt"
+    sed 's/{n}/0/' "$WORK/bodies/patch.json" >"$WORK/bodies/patch-oha.json"
+    local patch_oha=(-m PATCH -H "$AUTH" -H "$JSON" -D "$WORK/bodies/patch-oha.json" --urls-from-file "$WORK/bodies/patch-urls-$backend.txt")
+    [ "$backend" = postgres ] && pg_checkpoint
+    reset_peak
+    oha_run "$backend" patch-oha-warmup "$WARM" "${patch_oha[@]}"
+    oha_run "$backend" patch-oha "$SECS" "${patch_oha[@]}"
+    record "$backend" patch oha "$($LIB oha-stats "$WORK/load/$backend-patch-oha.json")"
 
     stop_server
 }
