@@ -120,6 +120,29 @@ pg_cleanup() { bounded 900 psql -XAtq -v ON_ERROR_STOP=1 "$PG_URL" <<<"$PG_CLEAN
 # checkpoint storm halfway (oms create measured 48% of pgbench that way, 79% from the same start).
 pg_checkpoint() { bounded 300 psql -XAtq "$PG_URL" -c CHECKPOINT >/dev/null; }
 
+pgbench_run() { # kind [note]: pgbench -M prepared on the captured statements of one request kind
+    local kind=$1 note=${2:-} vars=() line
+    while IFS= read -r line; do vars+=(-D "$line"); done <"$WORK/pgbench/$kind.vars"
+    local pgb=("$PGBENCH" -n -M prepared -c "$C" -j 2 "${vars[@]}" -f "$WORK/pgbench/$kind.sql" "$PG_URL")
+    [ "$kind" = create ] && pg_checkpoint
+    bounded $((WARM + 60)) "${pgb[@]}" -T "$WARM" >/dev/null 2>&1
+    $LIB cpu-run "$WORK/pgbench/$kind.cpu" "" -- \
+        timeout --kill-after=10 $((SECS + 60)) "${pgb[@]}" -T "$SECS" -l --log-prefix="$WORK/pgbench/$kind-log" \
+        >"$WORK/pgbench/$kind.out" 2>&1
+    python3 - "$kind" "$note" <<EOF >>"$RESULTS"
+import json, subprocess, sys
+stats = json.loads(subprocess.check_output(["python3", "bench/benchlib.py", "pgbench-stats",
+    "$WORK/pgbench/$kind.out", "$WORK/pgbench/$kind-log"]))
+stats.update(backend="pgbench", scenario=sys.argv[1], tool="pgbench -M prepared")
+stats["cpu"] = json.load(open("$WORK/pgbench/$kind.cpu"))
+if sys.argv[2]:
+    stats["note"] = sys.argv[2]
+print(json.dumps(stats))
+EOF
+    tail -n 1 "$RESULTS"
+    rm -f "$WORK/pgbench/$kind-log".*
+}
+
 seed() { # url
     local t0=$(date +%s)
     bounded 2400 "$OMS" seed --orders "$ORDERS" --clients 1 --seed "$SEED" --database-url "$1"
@@ -250,24 +273,7 @@ if [[ " $BACKENDS " == *" postgres "* ]]; then
         $LIB pgbench-script "$WORK/capture/$kind.json" "$WORK/pgbench/$kind"
     done
     for kind in create get search-page-1 search-page-500; do
-        vars=()
-        while IFS= read -r line; do vars+=(-D "$line"); done <"$WORK/pgbench/$kind.vars"
-        pgb=("$PGBENCH" -n -M prepared -c "$C" -j 2 "${vars[@]}" -f "$WORK/pgbench/$kind.sql" "$PG_URL")
-        [ "$kind" = create ] && pg_checkpoint
-        bounded $((WARM + 60)) "${pgb[@]}" -T "$WARM" >/dev/null 2>&1
-        $LIB cpu-run "$WORK/pgbench/$kind.cpu" "" -- \
-            timeout --kill-after=10 $((SECS + 60)) "${pgb[@]}" -T "$SECS" -l --log-prefix="$WORK/pgbench/$kind-log" \
-            >"$WORK/pgbench/$kind.out" 2>&1
-        python3 - "$kind" <<EOF >>"$RESULTS"
-import json, subprocess, sys
-stats = json.loads(subprocess.check_output(["python3", "bench/benchlib.py", "pgbench-stats",
-    "$WORK/pgbench/$kind.out", "$WORK/pgbench/$kind-log"]))
-stats.update(backend="pgbench", scenario=sys.argv[1], tool="pgbench -M prepared")
-stats["cpu"] = json.load(open("$WORK/pgbench/$kind.cpu"))
-print(json.dumps(stats))
-EOF
-        tail -n 1 "$RESULTS"
-        rm -f "$WORK/pgbench/$kind-log".*
+        pgbench_run "$kind"
     done
     pg_cleanup
 fi
@@ -366,7 +372,14 @@ serve_and_measure() { # backend database-url
 
     # create: unique transaction ids need a per-request header, which oha cannot send (README).
     local create=(-m POST -H "$AUTH" -H "X-PB-TransactionId: bench-{n}" -H "$JSON" -D bench/create-order.json "$FF")
-    [ "$backend" = postgres ] && pg_checkpoint
+    if [ "$backend" = postgres ]; then
+        # Commit-bound, so the machine's fsync latency of the moment shows: two full runs had
+        # pgbench create minutes earlier at 4,100-4,200/s and oms at 48%, while the two run back
+        # to back measured 79%. The ratio is taken against pgbench right before (the later row).
+        pgbench_run create "again, right before oms create: the reference for its ratio"
+        pg_cleanup
+        pg_checkpoint
+    fi
     reset_peak
     loadgen_run "$backend" create-warmup "$WARM" "${create[@]}" --prefix "w$(date +%s)"
     loadgen_run "$backend" create "$SECS" "${create[@]}" --prefix "m$(date +%s)"
