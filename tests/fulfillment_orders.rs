@@ -96,17 +96,7 @@ both!(
 
 both!(search_samples_return_the_envelope, |app| async move {
     let t = app.token("NGST");
-    for n in 0..3 {
-        app.send(
-            Method::POST,
-            ORDERS,
-            Some(&t),
-            Some(&format!("c{n}")),
-            Some(&order_numbered("NGST", &format!("N-{n}"))),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-    }
+    app.create_numbered(&t, "NGST", "N", 3).await;
     let r = app
         .send(
             Method::POST,

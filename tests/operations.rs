@@ -118,22 +118,7 @@ both!(
     large_responses_are_compressed_on_request,
     |app| async move {
         let t = app.token("z1");
-        let mut first = String::new();
-        for n in 0..12 {
-            let created = app
-                .send(
-                    Method::POST,
-                    ORDERS,
-                    Some(&t),
-                    Some(&format!("z{n}")),
-                    Some(&order_numbered("z1", &format!("Z-{n}"))),
-                )
-                .await
-                .expect(StatusCode::CREATED);
-            if n == 0 {
-                first = created.body["orderId"].as_str().unwrap().to_string();
-            }
-        }
+        let first = app.create_numbered(&t, "z1", "Z", 12).await.remove(0);
         let gzip = |req: axum::http::request::Builder| {
             req.header("authorization", format!("Bearer {t}"))
                 .header("x-pb-transactionid", "zs")

@@ -3,13 +3,9 @@
 
 mod common;
 
-use axum::http::{Method, StatusCode};
-use common::fixtures::order_numbered;
 use common::{Backend, TestApp};
 use oms::store::{OrderStore, SqliteStore, StoreOptions};
 use sqlx::Connection;
-
-const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
 
 async fn has_order_statistics(url: &str) -> bool {
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
@@ -37,17 +33,7 @@ async fn a_database_with_orders_is_analyzed_at_open() {
     );
 
     let t = app.token("s1");
-    for n in 0..3 {
-        app.send(
-            Method::POST,
-            ORDERS,
-            Some(&t),
-            Some(&format!("s{n}")),
-            Some(&order_numbered("s1", &format!("S-{n}"))),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-    }
+    app.create_numbered(&t, "s1", "S", 3).await;
     let reopened = SqliteStore::connect(&app.url, &StoreOptions::default())
         .await
         .unwrap();

@@ -139,6 +139,35 @@ impl TestApp {
         self.raw(req).await
     }
 
+    /// Creates `count` orders for `client_id` through the Fulfillment API (client order ids
+    /// `{prefix}-0`, `{prefix}-1`, ...) and returns their order ids.
+    pub async fn create_numbered(
+        &self,
+        token: &str,
+        client_id: &str,
+        prefix: &str,
+        count: usize,
+    ) -> Vec<String> {
+        let mut ids = Vec::with_capacity(count);
+        for n in 0..count {
+            let created = self
+                .send(
+                    Method::POST,
+                    "/shippingservices/fulfillment/v1/orders",
+                    Some(token),
+                    Some(&format!("{prefix}{n}")),
+                    Some(&fixtures::order_numbered(
+                        client_id,
+                        &format!("{prefix}-{n}"),
+                    )),
+                )
+                .await
+                .expect(StatusCode::CREATED);
+            ids.push(created.body["orderId"].as_str().unwrap().to_string());
+        }
+        ids
+    }
+
     pub async fn raw(&self, req: Request<Body>) -> Resp {
         let response = self.router.clone().oneshot(req).await.unwrap();
         let status = response.status();
