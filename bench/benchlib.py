@@ -158,7 +158,8 @@ def explain_pg(url, captures):
     """EXPLAIN ANALYZE of each search statement as a prepared statement after five executions, so
     that the plan shown is the one PostgreSQL settles on for sqlx's prepared statements (a generic
     plan replaces the custom ones from the sixth execution when it looks no worse)."""
-    script = ["\\pset pager off"]
+    # oms's connections run with JIT off (src/store/postgres.rs); the plans should too.
+    script = ["\\pset pager off", "SET jit = off;"]
     for i, (name, sql, params) in enumerate(searches(captures)):
         args = ", ".join(literal(p) for p in params)
         script += [
