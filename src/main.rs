@@ -4,6 +4,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use oms::config::{Cli, Command, Config};
+use oms::service::OrderService;
 use oms::{AppState, app, store, telemetry};
 
 // See Cargo.toml: less allocator CPU per request and a steadier RSS than glibc malloc.
@@ -119,6 +120,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         "oms listening; get a token with: oms token --client-id <ID>"
     );
     let state = AppState::with_settings(store.clone(), auth, config.http_settings()?);
+    let purge = tokio::spawn(purge_idempotency_records(OrderService::new(store.clone())));
     let grace = Duration::from_secs(config.shutdown_grace);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
@@ -137,9 +139,30 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
             }
         }
     }
+    purge.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Every ten minutes, the idempotency records past their 24 hours go (the first pass a minute
+/// after start, so a restart loop does not hammer the database). A failed pass is logged and
+/// retried at the next tick: a record that stays a little longer changes no answer, because a
+/// create checks the age of the record it finds.
+async fn purge_idempotency_records(orders: OrderService) {
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(60),
+        Duration::from_secs(600),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match orders.purge_expired_idempotency().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired idempotency records purged"),
+            Err(error) => tracing::warn!(?error, "purging expired idempotency records failed"),
+        }
+    }
 }
 
 /// Resolves on SIGTERM or Ctrl-C. The handlers are installed by the caller before the server

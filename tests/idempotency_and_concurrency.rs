@@ -335,3 +335,61 @@ both!(concurrent_replaces_all_apply_in_turn, |app| async move {
     assert_eq!(got.body["customerOrderId"], last.as_str());
     assert_eq!(got.body["pbCreateDate"], created.body["pbCreateDate"]);
 });
+
+both!(
+    expired_keys_are_purged_and_live_ones_kept,
+    |app| async move {
+        let seed = post(&app, "P1", "seed", &order_numbered("P1", "PURGE-0"))
+            .await
+            .expect(StatusCode::CREATED);
+        let base = app
+            .store
+            .get("P1", seed.body["orderId"].as_str().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        let aged = [
+            ("P1", "hour-old", 1),
+            ("P1", "day-less-an-hour", 23),
+            ("P1", "day-and-an-hour", 25),
+            ("P2", "two-days", 48),
+            ("P2", "three-days", 72),
+        ];
+        for (n, (client, key, age_hours)) in aged.into_iter().enumerate() {
+            let mut o = base.clone();
+            o.client_id = client.to_string();
+            o.order_id = format!("ORA{:019}US", n + 10);
+            o.content.client_order_id = format!("PURGE-{key}");
+            let at = Utc::now() - Duration::hours(age_hours);
+            let record = IdempotencyRecord {
+                key: key.to_string(),
+                request_hash: "some-request".to_string(),
+                order_id: o.order_id.clone(),
+                snapshot: o.clone(),
+                created_at: at,
+            };
+            let event = HistoryEvent::new(EventKind::Created, &o, client, Some(key), Vec::new());
+            app.store.insert(&o, Some(&record), &event).await.unwrap();
+        }
+        let before = Utc::now() - Duration::hours(24);
+        assert_eq!(
+            app.store.purge_idempotency(before, 2).await.unwrap(),
+            2,
+            "a batch is a limit"
+        );
+        let service = oms::service::OrderService::new(app.store.clone());
+        assert_eq!(service.purge_expired_idempotency().await.unwrap(), 1);
+        assert_eq!(service.purge_expired_idempotency().await.unwrap(), 0);
+
+        for (client, key, age_hours) in aged {
+            let kept = app.store.idempotency(client, key).await.unwrap().is_some();
+            assert_eq!(kept, age_hours < 24, "{key}");
+        }
+        assert!(app.store.idempotency("P1", "seed").await.unwrap().is_some());
+        // A live key still answers as before.
+        let again = post(&app, "P1", "seed", &order_numbered("P1", "PURGE-0"))
+            .await
+            .expect(StatusCode::CREATED);
+        assert_eq!(again.header(REPLAYED), Some("true"));
+    }
+);

@@ -92,6 +92,24 @@ impl OrderService {
         Err(ApiError::Unavailable("too much contention, retry".into()))
     }
 
+    /// Deletes every idempotency record past its 24 hours, a batch at a time, and says how many
+    /// went. Expired records were only ever removed when their key came back, so the table
+    /// (a snapshot of the order in each record) grew by every create for ever.
+    pub async fn purge_expired_idempotency(&self) -> ApiResult<u64> {
+        const BATCH: u32 = 1000;
+        let before = now_millis() - Duration::hours(WINDOW_HOURS);
+        let mut purged = 0;
+        loop {
+            let n = self.store.purge_idempotency(before, BATCH).await?;
+            purged += n;
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
+        metrics::counter!("oms_idempotency_records_purged_total").increment(purged);
+        Ok(purged)
+    }
+
     async fn replay(&self, caller: &Caller, key: &IdempotencyKey) -> ApiResult<Option<Created>> {
         let Some(rec) = self.store.idempotency(&caller.client_id, &key.key).await? else {
             return Ok(None);

@@ -97,6 +97,10 @@ pub trait OrderStore: Send + Sync + 'static {
     /// Forgets an expired idempotency record so that its key can be used again.
     async fn forget_idempotency(&self, client_id: &str, key: &str) -> StoreResult<()>;
 
+    /// Deletes up to `batch` idempotency records created before `before` (of any client) and
+    /// says how many went. Batches keep each delete short beside live traffic.
+    async fn purge_idempotency(&self, before: DateTime<Utc>, batch: u32) -> StoreResult<u64>;
+
     /// A live (not deleted) order of this client.
     async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>>;
 

@@ -388,6 +388,19 @@ impl OrderStore for PgStore {
         Ok(())
     }
 
+    async fn purge_idempotency(&self, before: DateTime<Utc>, batch: u32) -> StoreResult<u64> {
+        let mut conn = self.conn().await?;
+        let done = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE (client_id, idem_key) IN \
+             (SELECT client_id, idem_key FROM idempotency_keys WHERE created_at < $1 LIMIT $2)",
+        )
+        .bind(before)
+        .bind(i64::from(batch))
+        .execute(&mut *conn)
+        .await;
+        Ok(conn.settled(done).map_err(classify)?.rows_affected())
+    }
+
     async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
         let mut conn = self.conn().await?;
         let doc: Result<Option<String>, _> = sqlx::query_scalar(

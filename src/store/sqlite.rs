@@ -370,6 +370,19 @@ impl OrderStore for SqliteStore {
         Ok(())
     }
 
+    async fn purge_idempotency(&self, before: DateTime<Utc>, batch: u32) -> StoreResult<u64> {
+        let done = sqlx::query(
+            "DELETE FROM idempotency_keys WHERE (client_id, idem_key) IN \
+             (SELECT client_id, idem_key FROM idempotency_keys WHERE created_at < ? LIMIT ?)",
+        )
+        .bind(before)
+        .bind(i64::from(batch))
+        .execute(&mut *self.writer().await?)
+        .await
+        .map_err(classify)?;
+        Ok(done.rows_affected())
+    }
+
     async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
         let doc: Option<String> = sqlx::query_scalar(
             "SELECT doc FROM orders WHERE client_id = ? AND order_id = ? AND deleted_at IS NULL",
