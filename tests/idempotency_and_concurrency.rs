@@ -22,6 +22,47 @@ async fn post(app: &TestApp, client: &str, tx: &str, body: &Value) -> Resp {
         .await
 }
 
+/// A stored order of `client` (from `base`) whose idempotency record under `key` was written
+/// `age_hours` ago, as if another request had used the key then.
+async fn insert_aged_record(
+    app: &TestApp,
+    base: &oms::domain::Order,
+    client: &str,
+    n: usize,
+    key: &str,
+    age_hours: i64,
+) {
+    let mut o = base.clone();
+    o.client_id = client.to_string();
+    o.order_id = format!("ORA{n:019}US");
+    o.content.client_order_id = format!("AGED-{n}");
+    let at = Utc::now() - Duration::hours(age_hours);
+    o.pb_create_date = at;
+    o.pb_update_date = at;
+    let record = IdempotencyRecord {
+        key: key.to_string(),
+        request_hash: "some-other-request".to_string(),
+        order_id: o.order_id.clone(),
+        snapshot: o.clone(),
+        created_at: at,
+    };
+    let event = HistoryEvent::new(EventKind::Created, &o, client, Some(key), Vec::new());
+    app.store.insert(&o, Some(&record), &event).await.unwrap();
+}
+
+/// The stored order a first create of `client` made (a template for aged records).
+async fn seeded_order(app: &TestApp, client: &str) -> oms::domain::Order {
+    let body = order_numbered(client, &format!("{client}-SEED"));
+    let seed = post(app, client, "seed", &body)
+        .await
+        .expect(StatusCode::CREATED);
+    app.store
+        .get(client, seed.body["orderId"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 async fn search(app: &TestApp, client: &str, fields: Value) -> Resp {
     let t = app.token(client);
     let body = json!({"clientId": client, "searchFields": fields});
@@ -154,32 +195,10 @@ both!(
 );
 
 both!(keys_are_remembered_for_24_hours, |app| async move {
-    let seed = post(&app, "C1", "seed", &order_numbered("C1", "WINDOW-0"))
-        .await
-        .expect(StatusCode::CREATED);
-    let base = app
-        .store
-        .get("C1", seed.body["orderId"].as_str().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let base = seeded_order(&app, "C1").await;
     // Two keys used by some other request: one an hour ago, one 25 hours ago.
-    for (n, key, age_hours) in [(1u64, "recent-key", 1), (2, "stale-key", 25)] {
-        let mut o = base.clone();
-        o.order_id = format!("ORA{n:019}US");
-        o.content.client_order_id = format!("WINDOW-{n}");
-        let at = Utc::now() - Duration::hours(age_hours);
-        o.pb_create_date = at;
-        o.pb_update_date = at;
-        let record = IdempotencyRecord {
-            key: key.to_string(),
-            request_hash: "some-other-request".to_string(),
-            order_id: o.order_id.clone(),
-            snapshot: o.clone(),
-            created_at: at,
-        };
-        let event = HistoryEvent::new(EventKind::Created, &o, "C1", Some(key), Vec::new());
-        app.store.insert(&o, Some(&record), &event).await.unwrap();
+    for (n, key, age_hours) in [(1, "recent-key", 1), (2, "stale-key", 25)] {
+        insert_aged_record(&app, &base, "C1", n, key, age_hours).await;
     }
     let r = post(&app, "C1", "recent-key", &order_numbered("C1", "WINDOW-A"))
         .await
@@ -339,15 +358,7 @@ both!(concurrent_replaces_all_apply_in_turn, |app| async move {
 both!(
     expired_keys_are_purged_and_live_ones_kept,
     |app| async move {
-        let seed = post(&app, "P1", "seed", &order_numbered("P1", "PURGE-0"))
-            .await
-            .expect(StatusCode::CREATED);
-        let base = app
-            .store
-            .get("P1", seed.body["orderId"].as_str().unwrap())
-            .await
-            .unwrap()
-            .unwrap();
+        let base = seeded_order(&app, "P1").await;
         let aged = [
             ("P1", "hour-old", 1),
             ("P1", "day-less-an-hour", 23),
@@ -356,20 +367,7 @@ both!(
             ("P2", "three-days", 72),
         ];
         for (n, (client, key, age_hours)) in aged.into_iter().enumerate() {
-            let mut o = base.clone();
-            o.client_id = client.to_string();
-            o.order_id = format!("ORA{:019}US", n + 10);
-            o.content.client_order_id = format!("PURGE-{key}");
-            let at = Utc::now() - Duration::hours(age_hours);
-            let record = IdempotencyRecord {
-                key: key.to_string(),
-                request_hash: "some-request".to_string(),
-                order_id: o.order_id.clone(),
-                snapshot: o.clone(),
-                created_at: at,
-            };
-            let event = HistoryEvent::new(EventKind::Created, &o, client, Some(key), Vec::new());
-            app.store.insert(&o, Some(&record), &event).await.unwrap();
+            insert_aged_record(&app, &base, client, n + 10, key, age_hours).await;
         }
         let before = Utc::now() - Duration::hours(24);
         assert_eq!(
@@ -387,7 +385,7 @@ both!(
         }
         assert!(app.store.idempotency("P1", "seed").await.unwrap().is_some());
         // A live key still answers as before.
-        let again = post(&app, "P1", "seed", &order_numbered("P1", "PURGE-0"))
+        let again = post(&app, "P1", "seed", &order_numbered("P1", "P1-SEED"))
             .await
             .expect(StatusCode::CREATED);
         assert_eq!(again.header(REPLAYED), Some("true"));
