@@ -241,13 +241,17 @@ def postgres_seconds():
 def cpu_run(out, server_pid, cmd):
     """Where the machine's CPU went while CMD ran: the server, PostgreSQL, and CMD itself (the
     load tool, from its rusage). Exits with CMD's status."""
-    before = (ticks(server_pid) if server_pid else 0.0, postgres_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN))
+    def sample():
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # ticks() of a pid that is not there (none given: 0) is 0.
+        return ticks(server_pid), postgres_seconds(), children.ru_utime + children.ru_stime
+
+    before = sample()
     started = datetime.now()
     status = subprocess.call(cmd)
     wall = (datetime.now() - started).total_seconds()
-    after = (ticks(server_pid) if server_pid else 0.0, postgres_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN))
-    tool = (after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime)
-    json.dump({"wall_s": wall, "server_s": after[0] - before[0], "db_s": after[1] - before[1], "tool_s": tool}, open(out, "w"))
+    server, db, tool = (a - b for a, b in zip(sample(), before))
+    json.dump({"wall_s": wall, "server_s": server, "db_s": db, "tool_s": tool}, open(out, "w"))
     sys.exit(status)
 
 

@@ -72,6 +72,14 @@ impl Live {
             _counted: Counted(open.clone()),
         }
     }
+
+    /// Says goodbye to the server (Terminate) rather than just dropping the socket; the
+    /// connection stays counted until it is gone.
+    async fn close(self) {
+        let Live { conn, _counted, .. } = self;
+        let _ = conn.close().await;
+        drop(_counted);
+    }
 }
 
 impl Drop for Counted {
@@ -159,8 +167,7 @@ impl PgConnections {
         self.inner.permits.close();
         let idle = std::mem::take(&mut *self.inner.idle.lock().expect("idle list"));
         for idle in idle {
-            let Live { conn, .. } = idle.conn;
-            let _ = conn.close().await;
+            idle.conn.close().await;
         }
     }
 }
@@ -206,11 +213,7 @@ impl Drop for Checkout {
         let back = move |conn: Live| {
             if conn.opened.elapsed() >= inner.max_lifetime {
                 if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-                    let Live { conn, _counted, .. } = conn;
-                    runtime.spawn(async move {
-                        let _ = conn.close().await;
-                        drop(_counted);
-                    });
+                    runtime.spawn(conn.close());
                 }
             } else if !inner.permits.is_closed() {
                 let idle = Idle {
