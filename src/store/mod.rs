@@ -4,6 +4,7 @@
 //! (derived from the document on every write, so they cannot drift). Tags and SKUs live in their
 //! own tables so that "has tag X" / "contains SKU Y" are indexed lookups.
 
+mod pg_get_batch;
 mod pg_pool;
 mod pool_wait;
 mod postgres;

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, Postgres, QueryBuilder, Row, Transaction};
 
+use super::pg_get_batch::GetBatcher;
 use super::pg_pool::{Checkout, PgConnections};
 use super::sql::{push_from_where, push_page};
 use super::{
@@ -22,6 +23,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 pub struct PgStore {
     pool: PgConnections,
+    gets: GetBatcher,
 }
 
 impl PgStore {
@@ -33,7 +35,8 @@ impl PgStore {
         let mut conn = pool.acquire().await?;
         let migrated = MIGRATOR.run(&mut *conn).await.map_err(sqlx::Error::from);
         conn.settled(migrated)?;
-        Ok(PgStore { pool })
+        let gets = GetBatcher::start(pool.clone());
+        Ok(PgStore { pool, gets })
     }
 
     async fn conn(&self) -> StoreResult<Checkout> {
@@ -402,16 +405,7 @@ impl OrderStore for PgStore {
     }
 
     async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
-        let mut conn = self.conn().await?;
-        let doc: Result<Option<String>, _> = sqlx::query_scalar(
-            "SELECT doc::text FROM orders \
-             WHERE client_id = $1 AND order_id = $2 AND deleted_at IS NULL",
-        )
-        .bind(client_id)
-        .bind(order_id)
-        .fetch_optional(&mut *conn)
-        .await;
-        let doc = conn.settled(doc).map_err(classify)?;
+        let doc = self.gets.get(client_id, order_id).await?;
         doc.as_deref().map(decode_doc).transpose()
     }
 
