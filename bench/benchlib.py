@@ -270,21 +270,29 @@ def fmt(x, digits=1):
     return f"{x:,.{digits}f}"
 
 
-def budget(r, ref):
+def budget(r, ref, floor=None):
     """What a missed ratio target would have needed, from the CPU the run measured: at half of
     pgbench's rate the machine's cores allow so many microseconds per request, of which the
-    database and the load tool took their share in this very run."""
+    database and the load tool took their share in this very run. `floor` is the same server
+    answering a request that does no work (GET /healthz), with the same load tool."""
     per = cpu_per_request(r)
     if not per or r["rps"] >= ref["rps"] / 2:
         return ""
     cores = os.cpu_count() or 1
     allowed = cores / (ref["rps"] / 2) * 1e6
     left = allowed - per["db"] - per["tool"]
-    return (
+    text = (
         f". At that rate {cores} cores allow {allowed:.0f} us of CPU per request; PostgreSQL "
         f"took {per['db']:.0f} us and the load tool {per['tool']:.0f} us of it, leaving oms "
         f"{left:.0f} us, where it used {per['server']:.0f} us"
     )
+    empty = cpu_per_request(floor) if floor else None
+    if empty:
+        text += (
+            f". A request that does no work (GET /healthz) cost oms {empty['server']:.0f} us and "
+            f"the load tool {empty['tool']:.0f} us ({fmt(floor['rps'])} req/s)"
+        )
+    return text
 
 
 def report(results, machine, concurrency, seconds):
@@ -328,10 +336,15 @@ def report(results, machine, concurrency, seconds):
             # in the table are for comparison only.
             if r["scenario"] == scenario and r["backend"] == "postgres" and ref:
                 ratio = r["rps"] / ref["rps"]
+                floor = next(
+                    (f for f in servers if f["scenario"] == "healthz"
+                     and f["backend"] == r["backend"] and f["tool"] == r["tool"]),
+                    None,
+                )
                 checks.append(
                     f"- {scenario} on postgres ({r['tool']}) at least 50% of pgbench: {ratio:.0%} "
                     f"({fmt(r['rps'])} vs {fmt(ref['rps'])} req/s): {verdict(ratio >= 0.5)}"
-                    + budget(r, ref)
+                    + budget(r, ref, floor)
                 )
     for r in servers:
         if r["scenario"].startswith("search-page"):
