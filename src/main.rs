@@ -120,7 +120,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         "oms listening; get a token with: oms token --client-id <ID>"
     );
     let state = AppState::with_settings(store.clone(), auth, config.http_settings()?);
-    let purge = tokio::spawn(purge_idempotency_records(OrderService::new(store.clone())));
+    let purge = tokio::spawn(purge_idempotency_records(state.orders.clone()));
     let grace = Duration::from_secs(config.shutdown_grace);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {

@@ -243,3 +243,10 @@ fn decode_doc(doc: &str) -> StoreResult<Order> {
     serde_json::from_str(doc)
         .map_err(|e| StoreError::Other(anyhow::anyhow!("stored order does not decode: {e}")))
 }
+
+/// The PostgreSQL of the test suite, as the integration tests find it (`tests/common`).
+#[cfg(test)]
+fn test_database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}

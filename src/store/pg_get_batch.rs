@@ -6,9 +6,9 @@
 //! with one `order_id IN (..)` turns that queue's round trips into one.
 //!
 //! Nothing waits to be batched: a get goes out at once when the lane is free, so batches form
-//! only from requests that arrived while the previous batch was being read. Every read starts after its
-//! request arrived, so a get still sees every write acknowledged before it was sent (across
-//! servers too: this is not a cache).
+//! only from requests that arrived while the previous batch was being read. Every read starts
+//! after its request arrived, so a get still sees every write acknowledged before it was sent
+//! (across servers too: this is not a cache).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -221,13 +221,13 @@ mod tests {
     use sqlx::Connection;
     use sqlx::postgres::{PgConnectOptions, PgConnection};
 
+    use super::super::test_database_url;
     use super::*;
 
     /// A schema of its own with just what the statement reads, so the test needs no migrations
     /// and no other test's orders; `drop_schema` removes it.
     async fn store(max_connections: u32) -> (PgConnections, String) {
-        let url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
+        let url = test_database_url();
         let schema = format!("get_batch_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&url)
             .await
@@ -254,9 +254,7 @@ mod tests {
     }
 
     async fn drop_schema(schema: &str) {
-        let url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        let mut admin = PgConnection::connect(&url).await.unwrap();
+        let mut admin = PgConnection::connect(&test_database_url()).await.unwrap();
         sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
             .execute(&mut admin)
             .await

@@ -250,9 +250,7 @@ mod tests {
     use super::*;
 
     fn options() -> PgConnectOptions {
-        let url = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
-        PgConnectOptions::from_str(&url).expect("TEST_DATABASE_URL")
+        PgConnectOptions::from_str(&super::super::test_database_url()).expect("TEST_DATABASE_URL")
     }
 
     async fn backend_pid(conn: &mut Checkout) -> i32 {
