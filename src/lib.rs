@@ -4,6 +4,7 @@
 //! Layers: `http` (routes, extractors, dialect adapters) → `service` (rules) → `store` (SQL).
 
 pub mod auth;
+pub mod buffered_log;
 pub mod config;
 pub mod domain;
 pub mod error;

@@ -5,6 +5,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 
+use crate::buffered_log::{BufferedLog, FLUSH_EVERY, FlushGuard};
 use crate::config::LogFormat;
 
 /// The server's default log filter: its own events and sqlx's warnings (slow statements).
@@ -16,16 +17,22 @@ pub const SEED_FILTER: &str = "info,sqlx=error";
 /// Human-readable logs by default, JSON lines with `OMS_LOG_FORMAT=json`; `RUST_LOG` filters.
 /// Colours only on a terminal: redirected to a file or a log collector, escape codes are noise
 /// (and formatting them was a visible share of the server's time per request).
-pub fn init(format: LogFormat, default_filter: &str) {
+///
+/// Lines reach stdout through [`BufferedLog`], at most [`FLUSH_EVERY`] late; keep the guard
+/// until the process ends, so that the last lines are written too.
+pub fn init(format: LogFormat, default_filter: &str) -> std::io::Result<FlushGuard> {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let (writer, guard) = BufferedLog::start(std::io::stdout(), FLUSH_EVERY)?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal());
+        .with_ansi(std::io::stdout().is_terminal())
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+    Ok(guard)
 }
 
 /// The process-wide Prometheus recorder (the `metrics` facade is global by design); installed on
