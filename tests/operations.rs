@@ -101,8 +101,14 @@ both!(
 
 both!(request_ids_are_generated_or_echoed, |app| async move {
     let r = app.send(Method::GET, "/healthz", None, None, None).await;
-    let generated = r.header("x-request-id").expect("generated request id");
-    assert_eq!(generated.len(), 36, "a UUID: {generated}");
+    let generated = r
+        .header("x-request-id")
+        .expect("generated request id")
+        .to_string();
+    let uuid = uuid::Uuid::parse_str(&generated).expect("a UUID");
+    assert_eq!(uuid.get_version_num(), 4, "a random UUID: {generated}");
+    let again = app.send(Method::GET, "/healthz", None, None, None).await;
+    assert_ne!(again.header("x-request-id"), Some(generated.as_str()));
     let r = app
         .raw(
             Request::get("/healthz")

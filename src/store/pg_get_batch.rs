@@ -156,13 +156,24 @@ async fn answer(
     };
     drop(lane);
     match result {
-        Ok(docs) => {
-            for p in batch {
-                // The same id twice in one batch: each caller gets its copy.
-                let doc = docs
-                    .get(p.client_id.as_str())
-                    .and_then(|of_client| of_client.get(p.order_id.as_str()))
-                    .cloned();
+        Ok(mut docs) => {
+            // The same id twice in one batch: each caller gets its copy, and the last one
+            // takes the document itself.
+            let asked_again: Vec<bool> = (0..batch.len())
+                .map(|i| {
+                    let p = &batch[i];
+                    batch[i + 1..]
+                        .iter()
+                        .any(|q| q.order_id == p.order_id && q.client_id == p.client_id)
+                })
+                .collect();
+            for (p, again) in batch.into_iter().zip(asked_again) {
+                let of_client = docs.get_mut(p.client_id.as_str());
+                let doc = match (of_client, again) {
+                    (Some(of_client), false) => of_client.remove(p.order_id.as_str()),
+                    (Some(of_client), true) => of_client.get(p.order_id.as_str()).cloned(),
+                    (None, _) => None,
+                };
                 let _ = p.reply.send(Ok(doc));
             }
         }
