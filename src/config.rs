@@ -116,13 +116,10 @@ pub struct Config {
     /// When set, tokens must carry this `aud`.
     #[arg(long, env = "OMS_JWT_AUDIENCE", global = true)]
     pub jwt_audience: Option<String>,
-    #[arg(
-        long,
-        env = "OMS_DB_MAX_CONNECTIONS",
-        default_value_t = 10,
-        global = true
-    )]
-    pub db_max_connections: u32,
+    /// PostgreSQL pool size (default 10); for SQLite the readers (default two per core, at
+    /// most 10), as writes go through one connection.
+    #[arg(long, env = "OMS_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
     /// Seconds to wait for a database connection before answering 503.
     #[arg(
         long,

@@ -130,14 +130,18 @@ pub trait OrderStore: Send + Sync + 'static {
 
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    pub max_connections: u32,
+    /// `None`: each backend's default ([`POSTGRES_CONNECTIONS`]; SQLite: two readers per core).
+    pub max_connections: Option<u32>,
     pub acquire_timeout: Duration,
 }
+
+/// PostgreSQL connections when none is configured.
+pub const POSTGRES_CONNECTIONS: u32 = 10;
 
 impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
-            max_connections: 10,
+            max_connections: None,
             acquire_timeout: Duration::from_secs(3),
         }
     }

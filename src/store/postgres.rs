@@ -31,7 +31,13 @@ impl PgStore {
         // JIT compiles a plan in tens of milliseconds; no statement here runs long enough to win
         // that back, and counts over wide windows would pay it on every search.
         let connect = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
-        let pool = PgConnections::new(connect, options.max_connections, options.acquire_timeout);
+        let pool = PgConnections::new(
+            connect,
+            options
+                .max_connections
+                .unwrap_or(super::POSTGRES_CONNECTIONS),
+            options.acquire_timeout,
+        );
         let mut conn = pool.acquire().await?;
         let migrated = MIGRATOR.run(&mut *conn).await.map_err(sqlx::Error::from);
         conn.settled(migrated)?;
