@@ -3,9 +3,10 @@
 //!
 //! One `write` to stdout per request log line was 5% of the server's CPU on a get by id (perf;
 //! the system call, plus the file system or pipe behind it). Lines are never dropped: a writer
-//! that finds the buffer holding [`HIGH_WATER`] bytes writes it out itself, so a slow log reader slows the server down
-//! rather than growing memory or losing lines. What can be lost is the last [`FLUSH_EVERY`] of
-//! lines if the process is killed outright; [`FlushGuard`] writes the rest at a normal exit.
+//! that finds [`HIGH_WATER`] bytes waiting writes them out itself, so a slow log reader slows
+//! the server down rather than growing memory or losing lines. What can be lost is the last
+//! [`FLUSH_EVERY`] of lines if the process is killed outright; [`FlushGuard`] writes the rest at
+//! a normal exit.
 
 use std::io::Write;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
