@@ -19,7 +19,13 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(10);
 /// A buffer this full is written out by the thread that filled it.
 pub const HIGH_WATER: usize = 256 * 1024;
 
-type Sink = Box<dyn Write + Send>;
+/// The destination, and the buffer that last went to it: swapped with the one lines gather in,
+/// so both keep their capacity instead of the request threads growing a new one from empty
+/// after every write.
+struct Output {
+    sink: Box<dyn Write + Send>,
+    spare: Vec<u8>,
+}
 
 struct Gathered {
     lines: Vec<u8>,
@@ -32,7 +38,7 @@ struct Shared {
     wake: Condvar,
     /// Held while writing, and taken before `gathered`, so that batches leave in the order they
     /// were gathered.
-    sink: Mutex<Sink>,
+    output: Mutex<Output>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -42,11 +48,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     fn flush(&self) {
-        let mut sink = lock(&self.sink);
-        let batch = std::mem::take(&mut lock(&self.gathered).lines);
-        if !batch.is_empty() {
+        let mut output = lock(&self.output);
+        let Output { sink, spare } = &mut *output;
+        std::mem::swap(spare, &mut lock(&self.gathered).lines);
+        if !spare.is_empty() {
             // Nowhere to report a failing log sink but the log itself; carry on serving.
-            let _ = sink.write_all(&batch);
+            let _ = sink.write_all(spare);
+            spare.clear();
         }
         let _ = sink.flush();
     }
@@ -76,7 +84,10 @@ impl BufferedLog {
                 closed: false,
             }),
             wake: Condvar::new(),
-            sink: Mutex::new(Box::new(sink)),
+            output: Mutex::new(Output {
+                sink: Box::new(sink),
+                spare: Vec::new(),
+            }),
         });
         let worker = shared.clone();
         let thread = std::thread::Builder::new()
