@@ -5,26 +5,34 @@
 //! the socket. Under load, gets queue for the database anyway; reading everything that queued
 //! with one `order_id IN (..)` turns that queue's round trips into one.
 //!
-//! Nothing waits to be batched: a get goes out at once when the lane is free, so batches form
-//! only from requests that arrived while the previous batch was being read. Every read starts
+//! Nothing waits to be batched when no batch is being read: a get then goes out at once, and
+//! batches form from requests that arrived while an earlier batch was being read. Every read starts
 //! after its request arrived, so a get still sees every write acknowledged before it was sent
 //! (across servers too: this is not a cache).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use super::pg_pool::PgConnections;
 use super::{StoreError, StoreResult, classify};
 
-/// Batches in flight at once, while they are quick. One: the next batch gathers while this one
-/// is read. Measured on the benchmark's two cores (8 connections, 20,000 different orders):
-/// 10.8k gets/s with one lane (2.7 ids a statement), 9.3-10.3k with two, 9.5k without
-/// batching. PostgreSQL itself answers four ids in one statement at twice the rate of one.
-const LANES: usize = 1;
+/// Batches in flight at once, while they are quick.
+const LANES: usize = 2;
+/// A batch goes out on a lane other than the first only when at least this many gets wait;
+/// fewer wait for the batch in flight to end and grow meanwhile.
+///
+/// One lane left a core idle a sixth of the time: gets queued behind the batch being read while
+/// the other core had nothing to do. Two lanes for any batch filled the cores but halved the
+/// batches, and PostgreSQL's CPU per get rose by a fifth. Measured on the benchmark's two cores
+/// (8 connections, 20,000 different orders, interleaved 8 s runs; the machine's speed varies by
+/// a fifth from minute to minute): one lane 10.1k gets/s (6 runs, 17% idle, PostgreSQL 45 us a
+/// get), two lanes for any batch 10.9k (3 runs, 54 us), the second lane from 3 waiting gets
+/// 11.9k (6 runs, 7-10% idle, 46 us); from 2 or 4, 12.1k and 12.4k (3 runs each).
+const SECOND_LANE_AT: usize = 3;
 /// A batch still running after this gives up its lane, so that a cold row read from disk, a
 /// lock or a slow network holds back only the gets that queued with it, not all that follow.
 const SLOW_BATCH: Duration = Duration::from_millis(1);
@@ -106,35 +114,79 @@ impl GetBatcher {
     }
 }
 
-/// Takes everything queued when a lane is free, up to [`MAX_BATCH`], and reads it in a task of
-/// its own while the next batch gathers.
+/// Takes everything queued, up to [`MAX_BATCH`], when [`may_go`] lets it, and reads it in a task
+/// of its own while the next batch gathers.
 async fn dispatch(
     mut rx: mpsc::UnboundedReceiver<Pending>,
     pool: PgConnections,
     statements: Arc<AtomicU64>,
 ) {
-    let lanes = Arc::new(Semaphore::new(LANES));
+    let lanes = Arc::new(Lanes::default());
     while let Some(first) = rx.recv().await {
-        let Ok(lane) = lanes.clone().acquire_owned().await else {
-            return;
-        };
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
+        take_queued(&mut rx, &mut batch);
+        while !may_go(lanes.busy.load(Ordering::Acquire), batch.len()) {
+            tokio::select! {
+                biased;
+                () = lanes.freed.notified() => {}
+                more = rx.recv(), if batch.len() < MAX_BATCH => match more {
+                    Some(pending) => {
+                        batch.push(pending);
+                        take_queued(&mut rx, &mut batch);
+                    }
+                    // The sender lives in the `GetBatcher` that every waiting caller borrows:
+                    // once it is gone, nobody waits for this batch.
+                    None => return,
+                },
             }
         }
+        let lane = Lane::take(&lanes);
         tokio::spawn(answer(batch, pool.clone(), lane, statements.clone()));
     }
 }
 
-async fn answer(
-    batch: Vec<Pending>,
-    pool: PgConnections,
-    lane: OwnedSemaphorePermit,
-    statements: Arc<AtomicU64>,
-) {
+/// Whether a batch of `waiting` gets goes out now, with `busy` batches in flight: at once on
+/// the first lane, on another only when it is big enough to be worth a statement of its own.
+fn may_go(busy: usize, waiting: usize) -> bool {
+    busy == 0 || (busy < LANES && waiting >= SECOND_LANE_AT)
+}
+
+fn take_queued(rx: &mut mpsc::UnboundedReceiver<Pending>, batch: &mut Vec<Pending>) {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
+        }
+    }
+}
+
+/// Batches in flight, and a signal to the dispatcher when one ends or gives up its lane. Only
+/// the dispatcher takes lanes, so reading `busy` and then taking one cannot race.
+#[derive(Default)]
+struct Lanes {
+    busy: AtomicUsize,
+    freed: Notify,
+}
+
+/// One batch's lane, given back when dropped.
+struct Lane(Arc<Lanes>);
+
+impl Lane {
+    fn take(lanes: &Arc<Lanes>) -> Lane {
+        lanes.busy.fetch_add(1, Ordering::AcqRel);
+        Lane(lanes.clone())
+    }
+}
+
+impl Drop for Lane {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::AcqRel);
+        // Stored if the dispatcher is not waiting yet, so this end is not missed.
+        self.0.freed.notify_one();
+    }
+}
+
+async fn answer(batch: Vec<Pending>, pool: PgConnections, lane: Lane, statements: Arc<AtomicU64>) {
     metrics::histogram!("oms_get_batch_size").record(batch.len() as f64);
     // A caller that gave up (timeout, client gone) no longer needs its row.
     let batch: Vec<Pending> = batch.into_iter().filter(|p| !p.reply.is_closed()).collect();
@@ -359,6 +411,16 @@ mod tests {
             let err = task.await.unwrap().unwrap_err();
             assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
         }
+    }
+
+    /// The first lane takes any batch; another only one that is worth its own statement.
+    #[test]
+    fn a_batch_goes_out_beside_another_only_when_enough_gets_wait() {
+        assert!(may_go(0, 1));
+        assert!(!may_go(1, 1));
+        assert!(!may_go(1, SECOND_LANE_AT - 1));
+        assert!(may_go(1, SECOND_LANE_AT));
+        assert!(!may_go(LANES, MAX_BATCH), "no lane left");
     }
 
     #[test]
