@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod log_fields;
 pub mod seed;
 pub mod service;
 pub mod state;

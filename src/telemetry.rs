@@ -7,6 +7,7 @@ use tracing_subscriber::EnvFilter;
 
 use crate::buffered_log::{BufferedLog, FLUSH_EVERY, FlushGuard};
 use crate::config::LogFormat;
+use crate::log_fields::PlainFields;
 
 /// The server's default log filter: its own events and sqlx's warnings (slow statements).
 pub const SERVE_FILTER: &str = "info,sqlx=warn,tower_http=info";
@@ -24,12 +25,14 @@ pub fn init(format: LogFormat, default_filter: &str) -> std::io::Result<FlushGua
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let (writer, guard) = BufferedLog::start(std::io::stdout(), FLUSH_EVERY)?;
+    let terminal = std::io::stdout().is_terminal();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stdout().is_terminal())
+        .with_ansi(terminal)
         .with_writer(writer);
     let _ = match format {
-        LogFormat::Text => builder.try_init(),
+        LogFormat::Text if terminal => builder.try_init(),
+        LogFormat::Text => builder.fmt_fields(PlainFields).try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
     Ok(guard)

@@ -45,6 +45,10 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64
             "expected a whole number, got {value}"
         )));
     };
+    // Nearly every stored quantity is a plain integer: no round trip through text for those.
+    if let Some(whole) = n.as_i64() {
+        return Ok(Some(whole));
+    }
     let exact: Option<Decimal> = n
         .to_string()
         .parse()

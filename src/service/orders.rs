@@ -137,7 +137,8 @@ impl OrderService {
         }))
     }
 
-    #[instrument(skip_all, fields(client_id = %caller.client_id, order_id))]
+    // No span of its own: nothing inside logs, and the request's span already names the order
+    // (its path) and the client; formatting one more span's fields was 2% of a get (callgrind).
     pub async fn get(&self, caller: &Caller, order_id: &str) -> ApiResult<Order> {
         caller.require_read()?;
         if !ids::looks_like_order_id(order_id) {
