@@ -48,8 +48,7 @@ impl PlainVisitor<'_> {
             }
             self.first = false;
             if name != "message" {
-                self.writer
-                    .write_str(name.strip_prefix("r#").unwrap_or(name))?;
+                self.writer.write_str(shown_name(field))?;
                 self.writer.write_char('=')?;
             }
             value(&mut self.writer)
@@ -87,7 +86,7 @@ impl Visit for PlainVisitor<'_> {
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        let name = field.name().strip_prefix("r#").unwrap_or(field.name());
+        let name = shown_name(field);
         self.field(field, |w| {
             write!(Sanitized(w), "{value}")?;
             let Some(mut source) = value.source() else {
@@ -106,6 +105,12 @@ impl Visit for PlainVisitor<'_> {
             }
         });
     }
+}
+
+/// A field's name as written: a raw identifier (`r#type`) without its `r#`.
+fn shown_name(field: &Field) -> &'static str {
+    let name = field.name();
+    name.strip_prefix("r#").unwrap_or(name)
 }
 
 /// Writes through, spelling out the characters a terminal would act on (escape sequences, bell,
@@ -134,46 +139,23 @@ impl<W: Write> Write for Sanitized<'_, W> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
-
-    use tracing_subscriber::fmt::MakeWriter;
-
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<'a> MakeWriter<'a> for Captured {
-        type Writer = Captured;
-        fn make_writer(&'a self) -> Captured {
-            self.clone()
-        }
-    }
+    use crate::telemetry::CapturedLog;
 
     /// The fields part of one line (after the target), as a subscriber with `fields` writes it.
     fn line(plain: bool, emit: impl FnOnce()) -> String {
-        let out = Captured::default();
+        let out = CapturedLog::default();
+        let writer = out.clone();
         let builder = tracing_subscriber::fmt()
             .with_ansi(false)
             .without_time()
-            .with_writer(out.clone());
+            .with_writer(move || writer.clone());
         if plain {
             tracing::subscriber::with_default(builder.fmt_fields(PlainFields).finish(), emit);
         } else {
             tracing::subscriber::with_default(builder.finish(), emit);
         }
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        text.split_once(": ").unwrap().1.to_string()
+        out.text().split_once(": ").unwrap().1.to_string()
     }
 
     fn both(emit: impl Fn()) -> (String, String) {

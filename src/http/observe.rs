@@ -89,9 +89,6 @@ pub async fn observe(mut req: Request, next: Next) -> Response {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::Mutex;
-
     use axum::Router;
     use axum::body::Body;
     use axum::middleware;
@@ -99,24 +96,12 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::telemetry::CapturedLog;
 
     /// One JSON line per request, carrying its own fields once, not nested in the request span.
     #[tokio::test(flavor = "current_thread")]
     async fn every_request_is_one_line_with_route_path_and_status() {
-        let out = Captured::default();
+        let out = CapturedLog::default();
         let writer = out.clone();
         let subscriber = tracing_subscriber::fmt()
             .json()
@@ -135,7 +120,7 @@ mod tests {
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.status(), 200);
 
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        let text = out.text();
         let lines: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
