@@ -236,10 +236,10 @@ impl Generator {
             }),
             billing_address: Some(to_address.clone()),
             to_address,
-            is_gift: Some(rng.gen_bool(0.05)),
+            is_gift: rng.gen_bool(0.05),
             ..Default::default()
         };
-        if content.is_gift == Some(true) {
+        if content.is_gift {
             content.gift_message_text = Some("Happy birthday! Enjoy.".into());
         }
         if source == Surface::Sendpro {

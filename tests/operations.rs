@@ -12,7 +12,7 @@ use common::{Backend, TestApp};
 use http_body_util::BodyExt;
 use oms::http::rate_limit::RateLimiter;
 use oms::state::HttpSettings;
-use serde_json::json;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
@@ -234,6 +234,62 @@ both!(history_records_every_change_in_order, |app| async move {
     .await
     .expect(StatusCode::NOT_FOUND);
 });
+
+// `isGift: false` and no isGift are the same order (the view shows false for both), so a replace
+// that only spells it out changes nothing, and one that makes it a gift changes exactly that.
+both!(
+    history_names_is_gift_only_when_it_changes,
+    |app| async move {
+        let t = app.token("NGST");
+        let mut without = seed_replace("NGST");
+        without.as_object_mut().unwrap().remove("isGift");
+        let created = app
+            .send(Method::POST, ORDERS, Some(&t), Some("g1"), Some(&without))
+            .await
+            .expect(StatusCode::CREATED);
+        let id = created.body["orderId"].as_str().unwrap().to_string();
+        assert_eq!(created.body["isGift"], false);
+        let put = |body: Value, tx: &'static str| {
+            let app = &app;
+            let t = &t;
+            let id = &id;
+            async move {
+                app.send(
+                    Method::PUT,
+                    &format!("{ORDERS}/{id}"),
+                    Some(t),
+                    Some(tx),
+                    Some(&body),
+                )
+                .await
+                .expect(StatusCode::OK)
+            }
+        };
+        put(seed_replace("NGST"), "g2").await;
+        let mut gift = seed_replace("NGST");
+        gift["isGift"] = json!(true);
+        let r = put(gift, "g3").await;
+        assert_eq!(r.body["isGift"], true);
+        let h = app
+            .send(
+                Method::GET,
+                &format!("{OM}/{id}/history"),
+                Some(&t),
+                None,
+                None,
+            )
+            .await
+            .expect(StatusCode::OK);
+        let changed: Vec<&Value> = h.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["changedFields"])
+            .collect();
+        // The first replace left the order as it was: no new version, no event.
+        assert_eq!(changed, [&json!([]), &json!(["isGift"])]);
+    }
+);
 
 both!(
     concurrent_patches_leave_one_event_per_version,

@@ -110,8 +110,10 @@ pub struct OrderContent {
     pub to_address: Address,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub billing_address: Option<Address>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_gift: Option<bool>,
+    /// Absent and `false` are one state (every view shows `false`), so the stored document
+    /// writes it only when true, and an edit that merely spells out `false` changes nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_gift: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift_message_text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -809,6 +811,20 @@ mod tests {
     #[test]
     fn a_minimal_order_is_valid() {
         assert_eq!(minimal().validate(), Ok(()));
+    }
+
+    #[test]
+    fn is_gift_false_is_stored_as_absent() {
+        let mut stored = serde_json::to_value(minimal()).unwrap();
+        assert!(stored.get("isGift").is_none());
+        // Documents written before the field became a plain bool may spell out `false`.
+        stored["isGift"] = serde_json::json!(false);
+        let read: OrderContent = serde_json::from_value(stored.clone()).unwrap();
+        assert_eq!(read, minimal());
+        stored["isGift"] = serde_json::json!(true);
+        let gift: OrderContent = serde_json::from_value(stored).unwrap();
+        assert!(gift.is_gift);
+        assert_eq!(serde_json::to_value(&gift).unwrap()["isGift"], true);
     }
 
     #[test]

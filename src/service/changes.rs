@@ -68,6 +68,12 @@ impl OrderService {
     }
 
     /// Removes every line with this SKU and recomputes the totals that were consistent.
+    ///
+    /// Unlike a patch (`OrderContent::rederive`, where a total the client set stays as set),
+    /// the order total here drops by the removed lines' amount even when the client set it:
+    /// this request carries no amounts, so the client cannot send the new total, and a total
+    /// that still counted the removed items would be wrong for certain, while one lowered by
+    /// exactly their amount keeps whatever else the client had put in it.
     pub async fn remove_item(
         &self,
         caller: &Caller,
