@@ -333,6 +333,117 @@ both!(
     }
 );
 
+// Pages sorted by pbUpdateDate carry the window's start as a bound on pbUpdateDate too
+// (store/sql.rs); this pins what they must still return: an order created at the very start,
+// orders updated long after the window began, deep pages, and none created before it.
+both!(
+    pb_update_sorts_within_a_pb_create_window,
+    |app| async move {
+        let base = template(&app).await;
+        let now = Utc::now();
+        let start = DateTime::from_timestamp(now.timestamp() - 30 * 86_400, 0).unwrap();
+        let rows = [
+            // name, created (days after start), updated (hours after start)
+            ("EDGE", 0, 0),
+            ("LATE", 1, 24 * 25),
+            ("MID", 2, 24 * 3),
+            ("FRESH", 3, 24 * 3 + 1),
+        ];
+        for (i, (name, created, updated)) in rows.into_iter().enumerate() {
+            insert_copy(&app, &base, 200 + i as u64, name, |o| {
+                o.content.brand = Some("WINDOW".into());
+                o.pb_create_date = start + Duration::days(created);
+                o.pb_update_date = start + Duration::hours(updated);
+            })
+            .await;
+        }
+        // Created before the window, updated inside it: outside the window all the same.
+        insert_copy(&app, &base, 299, "BEFORE", |o| {
+            o.content.brand = Some("WINDOW".into());
+            o.pb_create_date = start - Duration::seconds(1);
+            o.pb_update_date = start + Duration::hours(1);
+        })
+        .await;
+        let window = json!([
+            {"name": "brand", "values": ["WINDOW"]},
+            {"name": "pbCreateDate", "values": [iso(start), iso(now)]}
+        ]);
+        for (sort, want) in [
+            ("pbUpdateDate-asc", ["EDGE", "MID", "FRESH", "LATE"]),
+            ("pbUpdateDate-desc", ["LATE", "FRESH", "MID", "EDGE"]),
+        ] {
+            let body = json!({"clientId": CLIENT, "sort": [sort], "searchFields": window});
+            let r = search_at(&app, "search?size=500", &body)
+                .await
+                .expect(StatusCode::OK);
+            assert_eq!(coids(&r), strs(&want), "{sort}");
+            assert_eq!(r.body["totalElements"], 4);
+            let deep = search_at(&app, "search?size=1&page=4", &body)
+                .await
+                .expect(StatusCode::OK);
+            assert_eq!(coids(&deep), strs(&want[3..]), "{sort}, last page");
+        }
+        // The default window (no date criterion) gets the same bound.
+        insert_copy(&app, &base, 300, "OLD", |o| {
+            o.content.brand = Some("DEFAULT".into());
+            o.pb_create_date = now.checked_sub_months(Months::new(7)).unwrap();
+            o.pb_update_date = now - Duration::hours(2);
+        })
+        .await;
+        insert_copy(&app, &base, 301, "NEW", |o| {
+            o.content.brand = Some("DEFAULT".into());
+            o.pb_create_date = now - Duration::days(1);
+            o.pb_update_date = now - Duration::hours(3);
+        })
+        .await;
+        let body = json!({
+            "clientId": CLIENT,
+            "sort": ["pbUpdateDate-asc"],
+            "searchFields": [{"name": "brand", "values": ["DEFAULT"]}]
+        });
+        let r = search_at(&app, "search", &body)
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(coids(&r), strs(&["NEW"]));
+    }
+);
+
+// The rule that bound rests on, held by the database itself on both backends.
+both!(
+    an_order_updated_before_it_was_created_is_refused,
+    |app| async move {
+        let base = template(&app).await;
+        let mut o = base.clone();
+        o.order_id = format!("ORA{:019}US", 400);
+        o.content.client_order_id = "BACKWARDS".into();
+        o.pb_update_date = o.pb_create_date - Duration::milliseconds(1);
+        let event = HistoryEvent::new(EventKind::Created, &o, CLIENT, None, Vec::new());
+        assert!(app.store.insert(&o, None, &event).await.is_err());
+        assert!(app.store.get(CLIENT, &o.order_id).await.unwrap().is_none());
+        let mut moved = base.clone();
+        moved.version += 1;
+        moved.pb_update_date = base.pb_create_date - Duration::seconds(1);
+        let event = HistoryEvent::new(EventKind::Updated, &moved, CLIENT, None, Vec::new());
+        let reindex = oms::store::Reindex {
+            tags: false,
+            skus: false,
+        };
+        assert!(
+            app.store
+                .update(&moved, base.version, reindex, &event)
+                .await
+                .is_err()
+        );
+        let stored = app
+            .store
+            .get(CLIENT, &base.order_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored, base);
+    }
+);
+
 both!(date_ranges_are_inclusive, |app| async move {
     create_dated(&app, "E1", "2022-01-10T00:00:00Z", "2022-06-10T00:00:00Z").await;
     create_dated(&app, "E2", "2022-01-15T12:00:00Z", "2022-06-15T12:00:00Z").await;

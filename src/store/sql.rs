@@ -89,6 +89,7 @@ pub(super) fn push_page<'a, DB>(
         }
     }
     push_from_where(qb, client_id, query);
+    push_implied_bounds(qb, query);
     push_order(qb, "o", query);
     qb.push(" LIMIT ");
     qb.push_bind(i64::from(query.size));
@@ -96,6 +97,38 @@ pub(super) fn push_page<'a, DB>(
     qb.push_bind(query.offset() as i64);
     qb.push(") p ON d.client_id = p.client_id AND d.order_id = p.order_id");
     push_order(qb, "p", query);
+}
+
+/// `AND o.pb_update_date >= from` for a page sorted by pbUpdateDate in a window that starts at
+/// `pbCreateDate >= from`. It drops no order: none is updated before it was created, which both
+/// schemas enforce (postgres 0008, sqlite 0007). Without it the page walks the pbUpdateDate index
+/// from the oldest update and filters out every order created before the window (three quarters
+/// of a million at 1M orders with the default six months: 64 ms for page 1 on PostgreSQL, 67 ms
+/// on SQLite); with it the walk starts where the window does (0.2 ms). Only pages get it: the
+/// count reads the window's own index either way.
+fn push_implied_bounds<'a, DB>(qb: &mut QueryBuilder<'a, DB>, query: &SearchQuery)
+where
+    DB: Database,
+    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
+{
+    if !query
+        .sort
+        .iter()
+        .any(|k| k.field == DateField::PbUpdateDate)
+    {
+        return;
+    }
+    for filter in &query.filters {
+        if let Filter::Date {
+            field: DateField::PbCreateDate,
+            from: Some(from),
+            ..
+        } = filter
+        {
+            qb.push(" AND o.pb_update_date >= ");
+            qb.push_bind(*from);
+        }
+    }
 }
 
 /// `ORDER BY …, order_id` so that pages are stable. Absent dates sort last in both directions;
