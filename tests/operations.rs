@@ -18,6 +18,21 @@ use tower::ServiceExt;
 const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
 const OM: &str = "/ordermanagement/api/v1/orders";
 
+/// The order's history events, oldest first.
+async fn history(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
+    let r = app
+        .send(
+            Method::GET,
+            &format!("{OM}/{id}/history"),
+            Some(token),
+            None,
+            None,
+        )
+        .await
+        .expect(StatusCode::OK);
+    r.body["events"].as_array().unwrap().clone()
+}
+
 both!(health_and_readiness_need_no_auth, |app| async move {
     app.send(Method::GET, "/healthz", None, None, None)
         .await
@@ -194,17 +209,7 @@ both!(history_records_every_change_in_order, |app| async move {
     )
     .await
     .expect(StatusCode::OK);
-    let h = app
-        .send(
-            Method::GET,
-            &format!("{OM}/{id}/history"),
-            Some(&t),
-            None,
-            None,
-        )
-        .await
-        .expect(StatusCode::OK);
-    let events = h.body["events"].as_array().unwrap();
+    let events = history(&app, &t, &id).await;
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
@@ -270,22 +275,8 @@ both!(
         gift["isGift"] = json!(true);
         let r = put(gift, "g3").await;
         assert_eq!(r.body["isGift"], true);
-        let h = app
-            .send(
-                Method::GET,
-                &format!("{OM}/{id}/history"),
-                Some(&t),
-                None,
-                None,
-            )
-            .await
-            .expect(StatusCode::OK);
-        let changed: Vec<&Value> = h.body["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| &e["changedFields"])
-            .collect();
+        let events = history(&app, &t, &id).await;
+        let changed: Vec<&Value> = events.iter().map(|e| &e["changedFields"]).collect();
         // The first replace left the order as it was: no new version, no event.
         assert_eq!(changed, [&json!([]), &json!(["isGift"])]);
     }
@@ -325,19 +316,8 @@ both!(
         for task in tasks {
             task.await.unwrap();
         }
-        let h = app
-            .send(
-                Method::GET,
-                &format!("{OM}/{id}/history"),
-                Some(&t),
-                None,
-                None,
-            )
-            .await
-            .expect(StatusCode::OK);
-        let versions: Vec<i64> = h.body["events"]
-            .as_array()
-            .unwrap()
+        let events = history(&app, &t, &id).await;
+        let versions: Vec<i64> = events
             .iter()
             .map(|e| e["version"].as_i64().unwrap())
             .collect();
