@@ -195,7 +195,9 @@ def sqlite_time(value):
 
 def sqlite_statements(captures):
     """The PostgreSQL-captured searches as oms's SQLite store runs them: the builder emits the same
-    text with `?` placeholders and selects `d.doc` instead of `d.doc::text`."""
+    text with `?` placeholders, selects `d.doc` instead of `d.doc::text`, and never asks for the
+    sorted key order that PostgreSQL gets for few status matches (`COALESCE(o.date,
+    '±infinity'::timestamptz)`, store/sql.rs), only the plain `o.date ... NULLS LAST`."""
     out = []
     for name, sql, params in searches(captures):
         ints = {int(n) for n in re.findall(r"(?:LIMIT|OFFSET) \$(\d+)", sql)}
@@ -203,6 +205,8 @@ def sqlite_statements(captures):
         for i, p in enumerate(params, 1):
             bound.append(int(p) if i in ints else p if p is None else sqlite_time(p))
         text = re.sub(r"\$\d+", "?", sql.replace(".doc::text", ".doc"))
+        text = re.sub(r"COALESCE\((\w+\.\w+), '-?infinity'::timestamptz\) (ASC|DESC)",
+                      r"\1 \2 NULLS LAST", text)
         out.append({"name": name, "sql": text, "params": bound})
     json.dump(out, sys.stdout, indent=1)
 

@@ -333,6 +333,67 @@ both!(
     }
 );
 
+// With a status filter and few matches, PostgreSQL sorts the matches by client date instead of
+// walking the date's index (store/sql.rs, `sort_matches`): the same order either way, absent
+// dates last in both directions, ties by order id.
+both!(
+    status_filtered_client_date_sorts_keep_absent_dates_last,
+    |app| async move {
+        let base = template(&app).await;
+        let rows = [
+            (
+                "A",
+                Some("2023-01-01T10:00:00Z"),
+                Some("2023-02-03T00:00:00Z"),
+            ),
+            ("B", None, Some("2023-02-01T00:00:00Z")),
+            ("C", Some("2023-01-02T00:00:00Z"), None),
+            (
+                "D",
+                Some("2023-01-01T08:00:00-05:00"),
+                Some("2023-02-02T00:00:00Z"),
+            ),
+            ("E", Some("2023-01-02T00:00:00Z"), None),
+        ];
+        for (i, (name, created, updated)) in rows.into_iter().enumerate() {
+            insert_copy(&app, &base, 500 + i as u64, name, |o| {
+                o.content.brand = Some("STATUSSORT".into());
+                o.content.create_date = created.and_then(date);
+                o.content.update_date = updated.and_then(date);
+            })
+            .await;
+        }
+        insert_copy(&app, &base, 510, "SHIPPED", |o| {
+            o.content.brand = Some("STATUSSORT".into());
+            o.status = Status::Shipped;
+        })
+        .await;
+        for (sort, want) in [
+            ("createDate-asc", "ADCEB"),
+            ("createDate-desc", "ECDAB"),
+            ("updateDate-asc", "BDACE"),
+            ("updateDate-desc", "ADBEC"),
+        ] {
+            let body = json!({
+                "clientId": CLIENT,
+                "sort": [sort],
+                "searchFields": [
+                    {"name": "status", "values": ["RECEIVED"]},
+                    {"name": "brand", "values": ["STATUSSORT"]}
+                ]
+            });
+            let r = search_at(&app, "search", &body)
+                .await
+                .expect(StatusCode::OK);
+            assert_eq!(coids(&r).concat(), want, "{sort}");
+            let second = search_at(&app, "search?size=2&page=2", &body)
+                .await
+                .expect(StatusCode::OK);
+            assert_eq!(coids(&second).concat(), want[2..4], "{sort}, page 2");
+        }
+    }
+);
+
 // Pages sorted by pbUpdateDate carry the window's start as a bound on pbUpdateDate too
 // (store/sql.rs); this pins what they must still return: an order created at the very start,
 // orders updated long after the window began, deep pages, and none created before it.

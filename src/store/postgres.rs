@@ -10,7 +10,7 @@ use sqlx::{Connection, Postgres, QueryBuilder, Row, Transaction};
 
 use super::pg_get_batch::GetBatcher;
 use super::pg_pool::{Checkout, PgConnections};
-use super::sql::{push_from_where, push_page};
+use super::sql::{KeyOrder, push_from_where, push_page, sort_matches};
 use super::{
     Columns, ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError,
     StoreOptions, StoreResult, classify, decode_doc, decode_event, encode_event,
@@ -490,7 +490,12 @@ impl OrderStore for PgStore {
             .await
             .map_err(classify)?;
         let mut select = QueryBuilder::<Postgres>::new("");
-        push_page(&mut select, "d.doc::text", client_id, query);
+        let keys = if sort_matches(query, total as u64) {
+            KeyOrder::Sorted
+        } else {
+            KeyOrder::Index
+        };
+        push_page(&mut select, "d.doc::text", client_id, query, keys);
         let docs: Result<Vec<String>, _> = select.build_query_scalar().fetch_all(&mut *conn).await;
         let docs = conn.settled(docs).map_err(classify)?;
         let items = docs

@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 use sqlx::{Connection, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::pool_wait::acquire;
-use super::sql::{push_from_where, push_page};
+use super::sql::{KeyOrder, push_from_where, push_page};
 use super::{
     Columns, ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError,
     StoreOptions, StoreResult, classify, decode_doc, decode_event, encode_event,
@@ -466,7 +466,9 @@ impl OrderStore for SqliteStore {
             .await
             .map_err(classify)?;
         let mut select = QueryBuilder::<Sqlite>::new("");
-        push_page(&mut select, "d.doc", client_id, query);
+        // SQLite already sorts a status filter's matches from its status index, which carries
+        // the dates (sqlite migration 0005).
+        push_page(&mut select, "d.doc", client_id, query, KeyOrder::Index);
         let docs: Vec<String> = select
             .build_query_scalar()
             .fetch_all(&mut *conn)
