@@ -32,6 +32,12 @@ impl DateField {
         }
     }
 
+    /// createDate and updateDate come from the client and may be absent; the server's own
+    /// dates (pbCreateDate, pbUpdateDate) never are.
+    pub fn is_client_date(self) -> bool {
+        matches!(self, DateField::CreateDate | DateField::UpdateDate)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             DateField::CreateDate => "createDate",

@@ -128,10 +128,7 @@ pub(super) const SORT_MATCHES_UP_TO: u64 = 50_000;
 /// indexes do not carry the dates, so the sort would read every match's row.
 pub(super) fn sort_matches(query: &SearchQuery, total: u64) -> bool {
     total <= SORT_MATCHES_UP_TO
-        && query
-            .sort
-            .first()
-            .is_some_and(|k| matches!(k.field, DateField::CreateDate | DateField::UpdateDate))
+        && query.sort.first().is_some_and(|k| k.field.is_client_date())
         && query.filters.iter().any(|f| matches!(f, Filter::Status(_)))
 }
 
@@ -184,8 +181,7 @@ fn push_order<DB: Database>(
     for key in &query.sort {
         let dir = if key.descending { "DESC" } else { "ASC" };
         let column = format!("{alias}.{}", key.field.column());
-        let client_date = matches!(key.field, DateField::CreateDate | DateField::UpdateDate);
-        match (client_date, keys) {
+        match (key.field.is_client_date(), keys) {
             (false, _) => qb.push(format!("{column} {dir}, ")),
             (true, KeyOrder::Index) => qb.push(format!("{column} {dir} NULLS LAST, ")),
             (true, KeyOrder::Sorted) => {
