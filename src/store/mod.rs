@@ -3,8 +3,14 @@
 //! The canonical order is stored as a JSON document next to the columns that search needs
 //! (derived from the document on every write, so they cannot drift). Tags and SKUs live in their
 //! own tables so that "has tag X" / "contains SKU Y" are indexed lookups.
+//!
+//! Every statement is written once, in [`sql`], for both backends; `postgres` and `sqlite` hold
+//! what differs (connections, conflict names, the search plan hint). A new searchable column
+//! touches a migration per backend (`migrations/{postgres,sqlite}/`) and three places in code:
+//! 1. `Columns` in `sql/mod.rs`: the field and how it derives from the order;
+//! 2. `ORDER_COLUMNS` and `order_row` beside it: its name and value in the row;
+//! 3. `sql/search.rs`: the filter (or sort) that reads it, for the domain's new `Filter`.
 
-mod pg_get_batch;
 mod pg_pool;
 mod pool_wait;
 mod postgres;
@@ -176,76 +182,6 @@ fn classify(err: sqlx::Error) -> StoreError {
 /// 08 connection exceptions, 57P admin/crash shutdown, 53300 too many connections.
 fn is_unavailable_code(code: Option<&str>) -> bool {
     code.is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300")
-}
-
-/// The derived columns of an order row.
-struct Columns {
-    client_order_id_lc: String,
-    brand_lc: Option<String>,
-    order_type_lc: Option<String>,
-    customer_id_lc: Option<String>,
-    create_date: Option<DateTime<Utc>>,
-    update_date: Option<DateTime<Utc>>,
-    tags_lc: Vec<String>,
-    skus_lc: Vec<String>,
-    doc: String,
-}
-
-impl Columns {
-    fn of(order: &Order) -> StoreResult<Columns> {
-        let c = &order.content;
-        let mut tags_lc: Vec<String> = order.tags.iter().map(|t| t.to_lowercase()).collect();
-        tags_lc.sort();
-        tags_lc.dedup();
-        let mut skus_lc: Vec<String> = c
-            .order_lines
-            .iter()
-            .filter_map(|l| l.sku.as_deref())
-            .map(str::to_lowercase)
-            .collect();
-        skus_lc.sort();
-        skus_lc.dedup();
-        Ok(Columns {
-            client_order_id_lc: c.client_order_id.to_lowercase(),
-            brand_lc: c.brand.as_deref().map(str::to_lowercase),
-            order_type_lc: c.order_type.map(|t| t.as_str().to_lowercase()),
-            customer_id_lc: c.sendpro.customer_id().map(str::to_lowercase),
-            create_date: c.create_date.as_ref().map(|d| d.instant()),
-            update_date: c.update_date.as_ref().map(|d| d.instant()),
-            tags_lc,
-            skus_lc,
-            doc: serde_json::to_string(order).map_err(anyhow::Error::from)?,
-        })
-    }
-}
-
-fn encode_event(event: &HistoryEvent) -> StoreResult<String> {
-    serde_json::to_string(&event.changed_fields)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("event does not encode: {e}")))
-}
-
-fn decode_event(
-    kind: &str,
-    version: i64,
-    time: DateTime<Utc>,
-    actor: String,
-    transaction_id: Option<String>,
-    changed: &str,
-) -> StoreResult<HistoryEvent> {
-    Ok(HistoryEvent {
-        kind: crate::domain::history::EventKind::parse(kind)
-            .ok_or_else(|| StoreError::Other(anyhow::anyhow!("unknown event type {kind}")))?,
-        version,
-        time,
-        actor,
-        transaction_id,
-        changed_fields: serde_json::from_str(changed).map_err(anyhow::Error::from)?,
-    })
-}
-
-fn decode_doc(doc: &str) -> StoreResult<Order> {
-    serde_json::from_str(doc)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("stored order does not decode: {e}")))
 }
 
 /// The PostgreSQL of the test suite, as the integration tests find it (`tests/common`).

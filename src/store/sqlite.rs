@@ -7,17 +7,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::Sqlite;
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Connection, QueryBuilder, Row, Sqlite, Transaction};
 
 use super::pool_wait::acquire;
-use super::sql::{KeyOrder, push_from_where, push_page};
+use super::sql::{KeyOrder, Statements};
 use super::{
-    Columns, ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError,
-    StoreOptions, StoreResult, classify, decode_doc, decode_event, encode_event,
+    ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError, StoreOptions,
+    StoreResult, classify,
 };
 use crate::domain::Order;
 use crate::domain::history::HistoryEvent;
@@ -115,93 +115,6 @@ fn conflict(err: sqlx::Error) -> StoreError {
     classify(err)
 }
 
-/// Writes the tag and SKU rows `reindex` names; `replace` first removes the old ones (a new
-/// order has none, so its insert skips those statements).
-async fn write_index(
-    tx: &mut Transaction<'_, Sqlite>,
-    order: &Order,
-    cols: &Columns,
-    reindex: Reindex,
-    replace: bool,
-) -> StoreResult<()> {
-    let sides = [
-        (reindex.tags, "order_tags", "tag_lc", &cols.tags_lc),
-        (reindex.skus, "order_skus", "sku_lc", &cols.skus_lc),
-    ];
-    for (wanted, table, column, values) in sides {
-        if !wanted {
-            continue;
-        }
-        if replace {
-            sqlx::query(&format!(
-                "DELETE FROM {table} WHERE client_id = ? AND order_id = ?"
-            ))
-            .bind(&order.client_id)
-            .bind(&order.order_id)
-            .execute(&mut **tx)
-            .await
-            .map_err(classify)?;
-        }
-        for v in values.iter() {
-            sqlx::query(&format!(
-                "INSERT INTO {table} (client_id, order_id, {column}) VALUES (?, ?, ?)"
-            ))
-            .bind(&order.client_id)
-            .bind(&order.order_id)
-            .bind(v)
-            .execute(&mut **tx)
-            .await
-            .map_err(classify)?;
-        }
-    }
-    Ok(())
-}
-
-async fn write_event(
-    tx: &mut Transaction<'_, Sqlite>,
-    order: &Order,
-    event: &HistoryEvent,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO order_events (client_id, order_id, version, event_type, occurred_at, \
-         actor, transaction_id, changed_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&order.client_id)
-    .bind(&order.order_id)
-    .bind(event.version)
-    .bind(event.kind.as_str())
-    .bind(event.time)
-    .bind(&event.actor)
-    .bind(&event.transaction_id)
-    .bind(encode_event(event)?)
-    .execute(&mut **tx)
-    .await
-    .map_err(classify)?;
-    Ok(())
-}
-
-/// SQLite's default limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER).
-const MAX_PARAMS: usize = 32_766;
-
-/// Multi-row `INSERT … VALUES (…), (…)` in chunks that stay under the parameter limit.
-async fn insert_rows<T, F>(
-    tx: &mut Transaction<'_, Sqlite>,
-    head: &str,
-    columns: usize,
-    rows: &[T],
-    mut bind: F,
-) -> StoreResult<()>
-where
-    F: FnMut(sqlx::query_builder::Separated<'_, '_, Sqlite, &'static str>, &T),
-{
-    for chunk in rows.chunks(MAX_PARAMS / columns) {
-        let mut qb = QueryBuilder::<Sqlite>::new(head);
-        qb.push_values(chunk, &mut bind);
-        qb.build().execute(&mut **tx).await.map_err(conflict)?;
-    }
-    Ok(())
-}
-
 #[async_trait]
 impl OrderStore for SqliteStore {
     async fn insert(
@@ -210,147 +123,18 @@ impl OrderStore for SqliteStore {
         idempotency: Option<&IdempotencyRecord>,
         event: &HistoryEvent,
     ) -> StoreResult<()> {
-        let cols = Columns::of(order)?;
         let mut conn = self.writer().await?;
-        let mut tx = conn.begin().await.map_err(classify)?;
-        if let Some(rec) = idempotency {
-            sqlx::query(
-                "INSERT INTO idempotency_keys \
-                 (client_id, idem_key, request_hash, order_id, snapshot, created_at) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&order.client_id)
-            .bind(&rec.key)
-            .bind(&rec.request_hash)
-            .bind(&rec.order_id)
-            .bind(&cols.doc)
-            .bind(rec.created_at)
-            .execute(&mut *tx)
+        Sqlite::insert(&mut conn, &[(order, event)], idempotency)
             .await
-            .map_err(conflict)?;
-        }
-        sqlx::query(
-            "INSERT INTO orders (client_id, order_id, client_order_id, client_order_id_lc, \
-             brand_lc, order_type_lc, customer_id_lc, status, create_date, update_date, \
-             pb_create_date, pb_update_date, deleted_at, version, doc) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&order.client_id)
-        .bind(&order.order_id)
-        .bind(&order.content.client_order_id)
-        .bind(&cols.client_order_id_lc)
-        .bind(&cols.brand_lc)
-        .bind(&cols.order_type_lc)
-        .bind(&cols.customer_id_lc)
-        .bind(order.status.as_str())
-        .bind(cols.create_date)
-        .bind(cols.update_date)
-        .bind(order.pb_create_date)
-        .bind(order.pb_update_date)
-        .bind(order.deleted_at)
-        .bind(order.version)
-        .bind(&cols.doc)
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict)?;
-        write_index(
-            &mut tx,
-            order,
-            &cols,
-            Reindex {
-                tags: true,
-                skus: true,
-            },
-            false,
-        )
-        .await?;
-        write_event(&mut tx, order, event).await?;
-        tx.commit().await.map_err(classify)
+            .map_err(conflict)
     }
 
     async fn insert_batch(&self, orders: &[(Order, HistoryEvent)]) -> StoreResult<()> {
-        if orders.is_empty() {
-            return Ok(());
-        }
-        let rows = orders
-            .iter()
-            .map(|(order, event)| Ok((order, Columns::of(order)?, event, encode_event(event)?)))
-            .collect::<StoreResult<Vec<_>>>()?;
-        let side = |pick: fn(&Columns) -> &Vec<String>| {
-            rows.iter()
-                .flat_map(|(order, cols, _, _)| {
-                    pick(cols)
-                        .iter()
-                        .map(move |v| (order.client_id.clone(), order.order_id.clone(), v.clone()))
-                })
-                .collect::<Vec<_>>()
-        };
-        let tags = side(|c| &c.tags_lc);
-        let skus = side(|c| &c.skus_lc);
+        let orders: Vec<(&Order, &HistoryEvent)> = orders.iter().map(|(o, e)| (o, e)).collect();
         let mut conn = self.writer().await?;
-        let mut tx = conn.begin().await.map_err(classify)?;
-        insert_rows(
-            &mut tx,
-            "INSERT INTO orders (client_id, order_id, client_order_id, client_order_id_lc, \
-             brand_lc, order_type_lc, customer_id_lc, status, create_date, update_date, \
-             pb_create_date, pb_update_date, deleted_at, version, doc) ",
-            15,
-            &rows,
-            |mut b, (order, cols, _, _)| {
-                b.push_bind(order.client_id.clone())
-                    .push_bind(order.order_id.clone())
-                    .push_bind(order.content.client_order_id.clone())
-                    .push_bind(cols.client_order_id_lc.clone())
-                    .push_bind(cols.brand_lc.clone())
-                    .push_bind(cols.order_type_lc.clone())
-                    .push_bind(cols.customer_id_lc.clone())
-                    .push_bind(order.status.as_str())
-                    .push_bind(cols.create_date)
-                    .push_bind(cols.update_date)
-                    .push_bind(order.pb_create_date)
-                    .push_bind(order.pb_update_date)
-                    .push_bind(order.deleted_at)
-                    .push_bind(order.version)
-                    .push_bind(cols.doc.clone());
-            },
-        )
-        .await?;
-        for (table, rows) in [
-            (
-                "INSERT INTO order_tags (client_id, order_id, tag_lc) ",
-                &tags,
-            ),
-            (
-                "INSERT INTO order_skus (client_id, order_id, sku_lc) ",
-                &skus,
-            ),
-        ] {
-            insert_rows(&mut tx, table, 3, rows, |mut b, (client, order, value)| {
-                b.push_bind(client.clone())
-                    .push_bind(order.clone())
-                    .push_bind(value.clone());
-            })
-            .await?;
-        }
-        insert_rows(
-            &mut tx,
-            "INSERT INTO order_events (client_id, order_id, version, event_type, occurred_at, \
-             actor, transaction_id, changed_fields) ",
-            8,
-            &rows,
-            |mut b, (order, _, event, changed)| {
-                b.push_bind(order.client_id.clone())
-                    .push_bind(order.order_id.clone())
-                    .push_bind(event.version)
-                    .push_bind(event.kind.as_str())
-                    .push_bind(event.time)
-                    .push_bind(event.actor.clone())
-                    .push_bind(event.transaction_id.clone())
-                    .push_bind(changed.clone());
-            },
-        )
-        .await?;
-        tx.commit().await.map_err(classify)
+        Sqlite::insert(&mut conn, &orders, None)
+            .await
+            .map_err(conflict)
     }
 
     async fn idempotency(
@@ -358,60 +142,31 @@ impl OrderStore for SqliteStore {
         client_id: &str,
         key: &str,
     ) -> StoreResult<Option<IdempotencyRecord>> {
-        let row = sqlx::query(
-            "SELECT request_hash, order_id, snapshot, created_at FROM idempotency_keys \
-             WHERE client_id = ? AND idem_key = ?",
-        )
-        .bind(client_id)
-        .bind(key)
-        .fetch_optional(&mut *self.reader().await?)
-        .await
-        .map_err(classify)?;
-        row.map(|r| {
-            Ok(IdempotencyRecord {
-                key: key.to_string(),
-                request_hash: r.get("request_hash"),
-                order_id: r.get("order_id"),
-                snapshot: decode_doc(r.get::<&str, _>("snapshot"))?,
-                created_at: r.get::<DateTime<Utc>, _>("created_at"),
-            })
-        })
-        .transpose()
+        let mut conn = self.reader().await?;
+        Sqlite::idempotency(&mut conn, client_id, key)
+            .await
+            .map_err(classify)
     }
 
     async fn forget_idempotency(&self, client_id: &str, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM idempotency_keys WHERE client_id = ? AND idem_key = ?")
-            .bind(client_id)
-            .bind(key)
-            .execute(&mut *self.writer().await?)
+        let mut conn = self.writer().await?;
+        Sqlite::forget_idempotency(&mut conn, client_id, key)
             .await
-            .map_err(classify)?;
-        Ok(())
+            .map_err(classify)
     }
 
     async fn purge_idempotency(&self, before: DateTime<Utc>, batch: u32) -> StoreResult<u64> {
-        let done = sqlx::query(
-            "DELETE FROM idempotency_keys WHERE (client_id, idem_key) IN \
-             (SELECT client_id, idem_key FROM idempotency_keys WHERE created_at < ? LIMIT ?)",
-        )
-        .bind(before)
-        .bind(i64::from(batch))
-        .execute(&mut *self.writer().await?)
-        .await
-        .map_err(classify)?;
-        Ok(done.rows_affected())
+        let mut conn = self.writer().await?;
+        Sqlite::purge_idempotency(&mut conn, before, batch)
+            .await
+            .map_err(classify)
     }
 
     async fn get(&self, client_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
-        let doc: Option<String> = sqlx::query_scalar(
-            "SELECT doc FROM orders WHERE client_id = ? AND order_id = ? AND deleted_at IS NULL",
-        )
-        .bind(client_id)
-        .bind(order_id)
-        .fetch_optional(&mut *self.reader().await?)
-        .await
-        .map_err(classify)?;
-        doc.as_deref().map(decode_doc).transpose()
+        let mut conn = self.reader().await?;
+        Sqlite::get(&mut conn, client_id, order_id)
+            .await
+            .map_err(classify)
     }
 
     async fn update(
@@ -421,93 +176,30 @@ impl OrderStore for SqliteStore {
         reindex: Reindex,
         event: &HistoryEvent,
     ) -> StoreResult<()> {
-        let cols = Columns::of(order)?;
         let mut conn = self.writer().await?;
-        let mut tx = conn.begin().await.map_err(classify)?;
-        let done = sqlx::query(
-            "UPDATE orders SET client_order_id = ?, client_order_id_lc = ?, brand_lc = ?, \
-             order_type_lc = ?, customer_id_lc = ?, status = ?, create_date = ?, update_date = ?, \
-             pb_update_date = ?, deleted_at = ?, version = ?, doc = ? \
-             WHERE client_id = ? AND order_id = ? AND version = ? AND deleted_at IS NULL",
-        )
-        .bind(&order.content.client_order_id)
-        .bind(&cols.client_order_id_lc)
-        .bind(&cols.brand_lc)
-        .bind(&cols.order_type_lc)
-        .bind(&cols.customer_id_lc)
-        .bind(order.status.as_str())
-        .bind(cols.create_date)
-        .bind(cols.update_date)
-        .bind(order.pb_update_date)
-        .bind(order.deleted_at)
-        .bind(order.version)
-        .bind(&cols.doc)
-        .bind(&order.client_id)
-        .bind(&order.order_id)
-        .bind(expected_version)
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict)?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(ConflictKind::Version));
-        }
-        write_index(&mut tx, order, &cols, reindex, true).await?;
-        write_event(&mut tx, order, event).await?;
-        tx.commit().await.map_err(classify)
+        let written = Sqlite::update(&mut conn, order, expected_version, reindex, event)
+            .await
+            .map_err(conflict)?;
+        written
+            .then_some(())
+            .ok_or(StoreError::Conflict(ConflictKind::Version))
     }
 
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*)");
-        push_from_where(&mut count, client_id, query);
         let mut conn = self.reader().await?;
-        let total: i64 = count
-            .build_query_scalar()
-            .fetch_one(&mut *conn)
+        // SQLite sorts a status filter's matches from its status index, which carries the dates
+        // (sqlite migration 0005): its pages always walk the sort's index.
+        let (total, items) = Sqlite::search(&mut conn, client_id, query, |_, _| KeyOrder::Index)
             .await
             .map_err(classify)?;
-        let mut select = QueryBuilder::<Sqlite>::new("");
-        // SQLite already sorts a status filter's matches from its status index, which carries
-        // the dates (sqlite migration 0005).
-        push_page(&mut select, "d.doc", client_id, query, KeyOrder::Index);
-        let docs: Vec<String> = select
-            .build_query_scalar()
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(classify)?;
-        let items = docs
-            .iter()
-            .map(|d| decode_doc(d))
-            .collect::<StoreResult<_>>()?;
-        Ok(Page {
-            items,
-            total: total as u64,
-        })
+        Ok(Page { items, total })
     }
 
     async fn history(&self, client_id: &str, order_id: &str) -> StoreResult<Vec<HistoryEvent>> {
-        let rows = sqlx::query(
-            "SELECT e.event_type, e.version, e.occurred_at, e.actor, e.transaction_id, \
-             e.changed_fields AS changed_fields FROM order_events e \
-             JOIN orders o ON o.client_id = e.client_id AND o.order_id = e.order_id AND o.deleted_at IS NULL \
-             WHERE e.client_id = ? AND e.order_id = ? ORDER BY e.version",
-        )
-        .bind(client_id)
-        .bind(order_id)
-        .fetch_all(&mut *self.reader().await?)
-        .await
-        .map_err(classify)?;
-        rows.iter()
-            .map(|r| {
-                decode_event(
-                    r.get::<&str, _>("event_type"),
-                    r.get("version"),
-                    r.get("occurred_at"),
-                    r.get("actor"),
-                    r.get("transaction_id"),
-                    r.get::<&str, _>("changed_fields"),
-                )
-            })
-            .collect()
+        let mut conn = self.reader().await?;
+        Sqlite::history(&mut conn, client_id, order_id)
+            .await
+            .map_err(classify)
     }
 
     fn pool_stats(&self) -> PoolStats {
@@ -518,11 +210,8 @@ impl OrderStore for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1 FROM _sqlx_migrations LIMIT 1")
-            .execute(&mut *self.reader().await?)
-            .await
-            .map_err(classify)?;
-        Ok(())
+        let mut conn = self.reader().await?;
+        Sqlite::ping(&mut conn).await.map_err(classify)
     }
 
     async fn close(&self) {

@@ -1,21 +1,11 @@
-//! The search statement, written once for both backends: `QueryBuilder` emits each backend's own
-//! placeholders, and both bind `DateTime<Utc>` natively (TIMESTAMPTZ / ISO text in UTC).
+//! The search statements: a count and a page, built from the query's filters and sort.
 
-use chrono::{DateTime, Utc};
-use sqlx::{Database, Encode, QueryBuilder, Type};
+use super::builder::Sql;
 
 use crate::domain::search::{DateField, Filter, SearchQuery};
 
 /// Appends `FROM orders o WHERE …` for a client's live orders matching `query`.
-pub(super) fn push_from_where<'a, DB>(
-    qb: &mut QueryBuilder<'a, DB>,
-    client_id: &str,
-    query: &SearchQuery,
-) where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
-{
+pub(super) fn push_from_where(qb: &mut Sql<'_>, client_id: &str, query: &SearchQuery) {
     qb.push(" FROM orders o WHERE o.client_id = ");
     qb.push_bind(client_id.to_string());
     qb.push(" AND o.deleted_at IS NULL");
@@ -60,27 +50,14 @@ pub(super) fn push_from_where<'a, DB>(
     }
 }
 
-/// One page of documents, `doc` being the column expression that yields the document as text.
+/// One page of documents.
 ///
 /// The page's keys are found first, in a subquery that reads only the index (`client_id`,
 /// `order_id` and the sort columns), and only the `size` rows of the page are then read for their
 /// documents: a deep page skips its `OFFSET` rows in the index instead of reading (and, on
 /// PostgreSQL, converting) every skipped document.
-pub(super) fn push_page<'a, DB>(
-    qb: &mut QueryBuilder<'a, DB>,
-    doc: &str,
-    client_id: &str,
-    query: &SearchQuery,
-    keys: KeyOrder,
-) where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
-    i64: Encode<'a, DB> + Type<DB>,
-{
-    qb.push(format!(
-        "SELECT {doc} FROM orders d JOIN (SELECT o.client_id, o.order_id"
-    ));
+pub(super) fn push_page(qb: &mut Sql<'_>, client_id: &str, query: &SearchQuery, keys: KeyOrder) {
+    qb.push("SELECT d.doc FROM orders d JOIN (SELECT o.client_id, o.order_id");
     let mut columns: Vec<&str> = Vec::new();
     for key in &query.sort {
         let column = key.field.column();
@@ -102,7 +79,7 @@ pub(super) fn push_page<'a, DB>(
 
 /// How the subquery of [`push_page`] orders the matching keys.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum KeyOrder {
+pub(in crate::store) enum KeyOrder {
     /// By the sort columns themselves, so that the database may walk an index in that order.
     Index,
     /// By expressions no index has (PostgreSQL only), so that PostgreSQL sorts the matches
@@ -112,7 +89,7 @@ pub(super) enum KeyOrder {
 
 /// A page sorted by a client date (createDate, updateDate) with a status filter sorts its
 /// matches on PostgreSQL when the count found at most this many.
-pub(super) const SORT_MATCHES_UP_TO: u64 = 50_000;
+pub(in crate::store) const SORT_MATCHES_UP_TO: u64 = 50_000;
 
 /// Whether a PostgreSQL page should sort its `total` matches rather than walk the sort date's
 /// index.
@@ -126,7 +103,7 @@ pub(super) const SORT_MATCHES_UP_TO: u64 = 50_000;
 /// of status and window that carries both client dates (migration 0009): 13 ms for that search.
 /// A large result would cost more to sort than a walk, so the count bounds it; other filters'
 /// indexes do not carry the dates, so the sort would read every match's row.
-pub(super) fn sort_matches(query: &SearchQuery, total: u64) -> bool {
+pub(in crate::store) fn sort_matches(query: &SearchQuery, total: u64) -> bool {
     total <= SORT_MATCHES_UP_TO
         && query.sort.first().is_some_and(|k| k.field.is_client_date())
         && query.filters.iter().any(|f| matches!(f, Filter::Status(_)))
@@ -139,11 +116,7 @@ pub(super) fn sort_matches(query: &SearchQuery, total: u64) -> bool {
 /// of a million at 1M orders with the default six months: 64 ms for page 1 on PostgreSQL, 67 ms
 /// on SQLite); with it the walk starts where the window does (0.2 ms). Only pages get it: the
 /// count reads the window's own index either way.
-fn push_implied_bounds<'a, DB>(qb: &mut QueryBuilder<'a, DB>, query: &SearchQuery)
-where
-    DB: Database,
-    DateTime<Utc>: Encode<'a, DB> + Type<DB>,
-{
+fn push_implied_bounds(qb: &mut Sql<'_>, query: &SearchQuery) {
     if !query
         .sort
         .iter()
@@ -170,12 +143,7 @@ where
 ///
 /// [`KeyOrder::Sorted`] writes a client date as `COALESCE(date, 'infinity')` ascending and
 /// `COALESCE(date, '-infinity')` descending: the same order, absent dates last, as an expression.
-fn push_order<DB: Database>(
-    qb: &mut QueryBuilder<'_, DB>,
-    alias: &str,
-    query: &SearchQuery,
-    keys: KeyOrder,
-) {
+fn push_order(qb: &mut Sql<'_>, alias: &str, query: &SearchQuery, keys: KeyOrder) {
     qb.push(" ORDER BY ");
     let mut last_desc = true;
     for key in &query.sort {
@@ -201,19 +169,17 @@ fn push_order<DB: Database>(
     ));
 }
 
-fn push_in<'a, DB>(qb: &mut QueryBuilder<'a, DB>, column: &str, values: &[String])
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-{
+fn push_in(qb: &mut Sql<'_>, column: &str, values: &[String]) {
     if values.is_empty() {
         qb.push("1 = 0");
         return;
     }
     qb.push(format!("{column} IN ("));
-    let mut sep = qb.separated(", ");
-    for v in values {
-        sep.push_bind(v.clone());
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        qb.push_bind(v.clone());
     }
     qb.push(")");
 }
@@ -222,11 +188,7 @@ where
 /// of a million orders made SQLite drive from the tag index and read 100,000 orders at random
 /// (2-8 s where EXISTS over the window's index takes 0.1-0.3 s); PostgreSQL plans both as the
 /// same semi-join.
-fn push_exists<'a, DB>(qb: &mut QueryBuilder<'a, DB>, table: &str, column: &str, values: &[String])
-where
-    DB: Database,
-    String: Encode<'a, DB> + Type<DB>,
-{
+fn push_exists(qb: &mut Sql<'_>, table: &str, column: &str, values: &[String]) {
     qb.push(format!(
         "EXISTS (SELECT 1 FROM {table} x WHERE x.client_id = o.client_id \
          AND x.order_id = o.order_id AND "
@@ -282,13 +244,13 @@ mod tests {
 
     #[test]
     fn sorted_keys_order_absent_dates_last_both_ways() {
-        let mut qb = QueryBuilder::<sqlx::Postgres>::new("");
+        let mut qb = Sql::default();
         let mut q = query("createDate-asc", vec![status()]);
         q.sort.push(SortKey::parse("updateDate-desc").unwrap());
         q.sort.push(SortKey::parse("pbCreateDate-desc").unwrap());
         push_order(&mut qb, "o", &q, KeyOrder::Sorted);
         assert_eq!(
-            qb.sql(),
+            qb.text,
             " ORDER BY COALESCE(o.create_date, 'infinity'::timestamptz) ASC, \
              COALESCE(o.update_date, '-infinity'::timestamptz) DESC, \
              o.pb_create_date DESC, o.order_id DESC"
