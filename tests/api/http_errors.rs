@@ -2,11 +2,9 @@
 //! error shape, and the operational routes (api-notes "Headers and errors", "Paths"). On SQLite
 //! and PostgreSQL.
 
-mod common;
-
+use crate::common::fixtures::*;
+use crate::common::{RequestBuilder, Resp, TestApp};
 use axum::http::{Method, StatusCode};
-use common::fixtures::*;
-use common::{RequestBuilder, Resp, TestApp};
 use serde_json::{Value, json};
 
 const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";

@@ -2,12 +2,10 @@
 //! default window, date ranges, the search names and how criteria combine. On SQLite and
 //! PostgreSQL.
 
-mod common;
-
+use crate::common::fixtures::*;
+use crate::common::{Resp, TestApp};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
-use common::fixtures::*;
-use common::{Resp, TestApp};
 use oms::domain::date::IsoDate;
 use oms::domain::history::{EventKind, HistoryEvent};
 use oms::domain::{Order, Status};

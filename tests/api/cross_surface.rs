@@ -2,12 +2,10 @@
 //! through either API are read, changed, tagged and searched through the other with the shared
 //! fields equal; tenant isolation and auth on every SendPro360 route. On SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::fixtures::*;
+use crate::common::sendpro_fixtures::*;
+use crate::common::{Resp, TestApp};
 use axum::http::{Method, StatusCode};
-use common::fixtures::*;
-use common::sendpro_fixtures::*;
-use common::{Resp, TestApp};
 use serde_json::{Value, json};
 
 const FULFILLMENT: &str = "/shippingservices/fulfillment/v1/orders";

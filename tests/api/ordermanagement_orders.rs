@@ -2,12 +2,11 @@
 //! get, partial update (JSON merge patch, If-Match), delete, item removal, and concurrent
 //! updates. On SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common;
+use crate::common::sendpro_fixtures::*;
 use axum::http::StatusCode;
-use common::sendpro_fixtures::*;
 use serde_json::{Value, json};
 
 const FULFILLMENT: &str = "/shippingservices/fulfillment/v1/orders";

@@ -1,11 +1,9 @@
 //! Bearer JWT, scopes, tenant isolation and the `X-PB-TransactionId` header on every Fulfillment
 //! route (api-notes "Auth and tenancy", "Headers and errors"). On SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::fixtures::*;
+use crate::common::{Resp, SECRET, TestApp};
 use axum::http::{HeaderValue, Method, StatusCode};
-use common::fixtures::*;
-use common::{Resp, SECRET, TestApp};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use oms::auth::{AuthKeys, Claims};
 use serde_json::{Value, json};

@@ -1,7 +1,5 @@
 //! The committed spec is exactly what the code generates, and it is served.
 
-mod common;
-
 use axum::http::StatusCode;
 
 #[test]

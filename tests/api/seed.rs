@@ -2,13 +2,11 @@
 //! readable through both surfaces, counted right by search, and found by their tags and SKUs.
 //! On SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeMap;
 
+use crate::common::{Resp, TestApp};
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
-use common::{Resp, TestApp};
 use oms::domain::{Order, status};
 use oms::seed::{Generator, SPAN_DAYS, client_id};
 use oms::store::{ConflictKind, StoreError};

@@ -1,14 +1,12 @@
 //! `X-PB-TransactionId` as the idempotency key of create, and concurrent writers
 //! (api-notes "Headers and errors"). On SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common::fixtures::*;
+use crate::common::{Resp, TestApp};
 use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use common::fixtures::*;
-use common::{Resp, TestApp};
 use oms::domain::history::{EventKind, HistoryEvent};
 use oms::store::IdempotencyRecord;
 use serde_json::{Value, json};

@@ -2,11 +2,9 @@
 //! 003; pb-api-research.md §2.1), and what create and replace do with the fields they must ignore,
 //! derive or refuse. On SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::fixtures::*;
+use crate::common::{Resp, TestApp};
 use axum::http::StatusCode;
-use common::fixtures::*;
-use common::{Resp, TestApp};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::str::FromStr;

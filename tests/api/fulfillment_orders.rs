@@ -1,9 +1,7 @@
 //! The Fulfillment Orders API end to end, on SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::fixtures::*;
 use axum::http::StatusCode;
-use common::fixtures::*;
 use serde_json::json;
 
 const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";

@@ -2,13 +2,12 @@
 //! search (pb-api-research.md §1.6, §1.8–1.10; api-notes "Status", "Search"). On SQLite and
 //! PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeSet;
 
+use crate::common;
+use crate::common::sendpro_fixtures::*;
 use axum::http::StatusCode;
 use chrono::{Duration, SecondsFormat, Utc};
-use common::sendpro_fixtures::*;
 use serde_json::{Value, json};
 
 const FULFILLMENT: &str = "/shippingservices/fulfillment/v1/orders";

@@ -1,14 +1,12 @@
 //! What operators rely on: health, readiness, metrics, request ids, compression, limits, history.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::fixtures::*;
+use crate::common::{Backend, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::fixtures::*;
-use common::{Backend, TestApp};
 use http_body_util::BodyExt;
 use oms::http::rate_limit::RateLimiter;
 use oms::state::HttpSettings;

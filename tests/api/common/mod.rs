@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod process;
 pub mod sendpro_fixtures;
 
 use std::sync::Arc;
@@ -323,7 +324,8 @@ where
 }
 
 /// Writes a test once and runs it on both backends: `both!(name, |app| async move { ... });`
-#[macro_export]
+/// makes a module `name` with the tests `sqlite` and `postgres`. In scope in every test module
+/// through `#[macro_use] mod common` in `main.rs`.
 macro_rules! both {
     ($name:ident, |$app:ident| $body:expr) => {
         mod $name {
