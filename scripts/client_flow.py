@@ -118,7 +118,7 @@ def is_set(v: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Sample bodies: tests/common/fixtures.rs (seed 001/003) and tests/common/sendpro_fixtures.rs.
+# Sample bodies: tests/api/common/fixtures.rs (seed 001/003) and tests/api/common/sendpro_fixtures.rs.
 
 
 def fulfillment_create_body(client_id: str, client_order_id: str) -> dict:

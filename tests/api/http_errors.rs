@@ -2,34 +2,19 @@
 //! error shape, and the operational routes (api-notes "Headers and errors", "Paths"). On SQLite
 //! and PostgreSQL.
 
-mod common;
-
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use common::fixtures::*;
-use common::{Resp, TestApp};
+use crate::common::fixtures::*;
+use crate::common::{RequestBuilder, Resp, TestApp};
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
 const CLIENT: &str = "C1";
 
-/// A request with a valid token and transaction id, and a raw body.
-fn request(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    content_type: Option<&str>,
-    body: Vec<u8>,
-) -> Request<Body> {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("authorization", format!("Bearer {}", app.token(CLIENT)))
-        .header("x-pb-transactionid", "http-errors");
-    if let Some(ct) = content_type {
-        req = req.header("content-type", ct);
-    }
-    req.body(Body::from(body)).unwrap()
+/// A request with a valid token and transaction id; the tests give the body as raw bytes.
+fn request<'a>(app: &'a TestApp, method: Method, path: &str) -> RequestBuilder<'a> {
+    app.request(method, path)
+        .bearer(&app.token(CLIENT))
+        .txid("http-errors")
 }
 
 /// The PB Shipping API error object: `{"errors": [{errorCode, errorDescription, additionalInfo,
@@ -86,13 +71,11 @@ fn json_bytes(v: &Value) -> Vec<u8> {
 async fn stored_orders(app: &TestApp) -> u64 {
     let t = app.token(CLIENT);
     let r = app
-        .send(
-            Method::POST,
-            &format!("{ORDERS}/search"),
-            Some(&t),
-            Some("count"),
-            Some(&json!({"clientId": CLIENT})),
-        )
+        .post(&format!("{ORDERS}/search"))
+        .bearer(&t)
+        .txid("count")
+        .json(&json!({"clientId": CLIENT}))
+        .send()
         .await
         .expect(StatusCode::OK);
     r.body["totalElements"].as_u64().unwrap()
@@ -112,8 +95,11 @@ both!(malformed_json_is_400_invalid_json, |app| async move {
             (Method::POST, ORDERS.to_string()),
             (Method::POST, format!("{ORDERS}/search")),
         ] {
-            let req = request(&app, method, &path, Some("application/json"), body.to_vec());
-            let r = app.raw(req).await;
+            let r = request(&app, method, &path)
+                .header("content-type", "application/json")
+                .body(body.to_vec())
+                .send()
+                .await;
             let shown = String::from_utf8_lossy(body);
             assert_eq!(
                 r.status,
@@ -126,14 +112,12 @@ both!(malformed_json_is_400_invalid_json, |app| async move {
         }
     }
     // JSON of the wrong shape is a validation error naming the place, not invalid_json.
-    let req = request(
-        &app,
-        Method::POST,
-        ORDERS,
-        Some("application/json"),
-        b"[1, 2]".to_vec(),
-    );
-    let r = app.raw(req).await.expect(StatusCode::BAD_REQUEST);
+    let r = request(&app, Method::POST, ORDERS)
+        .header("content-type", "application/json")
+        .body(b"[1, 2]".to_vec())
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
     assert_error_shape(&r);
     assert_eq!(r.error_code(), "validation_error");
     assert_eq!(stored_orders(&app).await, 0);
@@ -143,14 +127,11 @@ both!(malformed_json_is_400_invalid_json, |app| async move {
         "/ordermanagement/api/v1/orders/search".to_string(),
         "/ordermanagement/api/v1/orders".to_string(),
     ] {
-        let req = request(
-            &app,
-            Method::POST,
-            &path,
-            Some("application/json"),
-            b"[]".to_vec(),
-        );
-        let r = app.raw(req).await;
+        let r = request(&app, Method::POST, &path)
+            .header("content-type", "application/json")
+            .body(b"[]".to_vec())
+            .send()
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}: {}", r.body);
         assert!(
             r.body.to_string().contains("must be a JSON object"),
@@ -168,8 +149,11 @@ both!(json_content_types_only, |app| async move {
         "application/xml",
         "multipart/form-data",
     ] {
-        let req = request(&app, Method::POST, ORDERS, Some(ct), body.clone());
-        let r = app.raw(req).await;
+        let r = request(&app, Method::POST, ORDERS)
+            .header("content-type", ct)
+            .body(body.clone())
+            .send()
+            .await;
         assert_eq!(
             r.status,
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -180,30 +164,30 @@ both!(json_content_types_only, |app| async move {
         assert_eq!(r.error_code(), "unsupported_media_type", "{ct}");
     }
     assert_eq!(stored_orders(&app).await, 0);
-    let req = request(
-        &app,
-        Method::POST,
-        ORDERS,
-        Some("application/json; charset=utf-8"),
-        body,
-    );
-    app.raw(req).await.expect(StatusCode::CREATED);
+    request(&app, Method::POST, ORDERS)
+        .header("content-type", "application/json; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
 });
 
 // The seeds' samples are `curl -d '{...}'` with no Content-Type, which curl sends as
 // form-urlencoded: that works as documented, but the body must still be JSON.
 both!(documented_curl_samples_work_as_sent, |app| async move {
     let form = "application/x-www-form-urlencoded";
-    let req = request(
-        &app,
-        Method::POST,
-        ORDERS,
-        Some(form),
-        json_bytes(&seed_create(CLIENT)),
-    );
-    app.raw(req).await.expect(StatusCode::CREATED);
-    let req = request(&app, Method::POST, ORDERS, Some(form), b"a=1&b=2".to_vec());
-    let r = app.raw(req).await.expect(StatusCode::BAD_REQUEST);
+    request(&app, Method::POST, ORDERS)
+        .header("content-type", form)
+        .body(json_bytes(&seed_create(CLIENT)))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let r = request(&app, Method::POST, ORDERS)
+        .header("content-type", form)
+        .body(b"a=1&b=2".to_vec())
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
     assert_eq!(r.error_code(), "invalid_json");
     assert_eq!(stored_orders(&app).await, 1);
 });
@@ -215,8 +199,7 @@ both!(unknown_routes_are_404, |app| async move {
         "/shippingservices/fulfillment/v2/orders",
         "/shippingservices/fulfillment/v1/orders/ORA0000000000000000001US/items",
     ] {
-        let req = request(&app, Method::GET, path, None, Vec::new());
-        let r = app.raw(req).await;
+        let r = request(&app, Method::GET, path).send().await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}: {}", r.body);
         assert_error_shape(&r);
         assert_eq!(r.error_code(), "not_found", "{path}");
@@ -224,13 +207,12 @@ both!(unknown_routes_are_404, |app| async move {
     // An unknown order id is the same 404 shape.
     let t = app.token(CLIENT);
     let r = app
-        .send(
-            Method::GET,
-            &format!("{ORDERS}/ORA0000000000000000001US?clientId={CLIENT}"),
-            Some(&t),
-            Some("x"),
-            None,
-        )
+        .get(&format!(
+            "{ORDERS}/ORA0000000000000000001US?clientId={CLIENT}"
+        ))
+        .bearer(&t)
+        .txid("x")
+        .send()
         .await
         .expect(StatusCode::NOT_FOUND);
     assert_error_shape(&r);
@@ -247,8 +229,7 @@ both!(wrong_methods_are_405, |app| async move {
         (Method::GET, format!("{ORDERS}/search")),
         (Method::GET, format!("{ORDERS}/status/search")),
     ] {
-        let req = request(&app, method.clone(), &path, None, Vec::new());
-        let r = app.raw(req).await;
+        let r = request(&app, method.clone(), &path).send().await;
         assert_eq!(
             r.status,
             StatusCode::METHOD_NOT_ALLOWED,
@@ -272,18 +253,13 @@ both!(bodies_over_ten_mebibytes_are_413, |app| async move {
     let len = 11 * 1024 * 1024;
     // Without Content-Length (streamed) and with it (as HTTP clients send a known-size body).
     for with_length in [false, true] {
-        let mut req = request(
-            &app,
-            Method::POST,
-            ORDERS,
-            Some("application/json"),
-            padded_create(len),
-        );
+        let mut req = request(&app, Method::POST, ORDERS)
+            .header("content-type", "application/json")
+            .body(padded_create(len));
         if with_length {
-            req.headers_mut()
-                .insert("content-length", len.to_string().parse().unwrap());
+            req = req.header("content-length", len.to_string());
         }
-        let r = app.raw(req).await;
+        let r = req.send().await;
         assert_eq!(
             r.status,
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -299,37 +275,28 @@ both!(bodies_over_ten_mebibytes_are_413, |app| async move {
 both!(bodies_up_to_ten_mebibytes_are_accepted, |app| async move {
     // Well above common framework defaults (2 MiB), still below the documented 10 MiB.
     let len = 5 * 1024 * 1024;
-    let req = request(
-        &app,
-        Method::POST,
-        ORDERS,
-        Some("application/json"),
-        padded_create(len),
-    );
-    let r = app.raw(req).await;
+    let r = request(&app, Method::POST, ORDERS)
+        .header("content-type", "application/json")
+        .body(padded_create(len))
+        .send()
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(stored_orders(&app).await, 1);
 });
 
 both!(healthz_needs_no_auth, |app| async move {
-    let req = Request::builder()
-        .uri("/healthz")
-        .body(Body::empty())
-        .unwrap();
-    let r = app.raw(req).await.expect(StatusCode::OK);
+    let r = app.get("/healthz").send().await.expect(StatusCode::OK);
     assert_eq!(r.body["status"], "ok");
 });
 
 both!(every_error_has_the_documented_shape, |app| async move {
     let t = app.token(CLIENT);
     let created = app
-        .send(
-            Method::POST,
-            ORDERS,
-            Some(&t),
-            Some("first"),
-            Some(&seed_create(CLIENT)),
-        )
+        .post(ORDERS)
+        .bearer(&t)
+        .txid("first")
+        .json(&seed_create(CLIENT))
+        .send()
         .await
         .expect(StatusCode::CREATED);
     let id = created.body["orderId"].as_str().unwrap().to_string();
@@ -339,129 +306,103 @@ both!(every_error_has_the_documented_shape, |app| async move {
     let mut responses: Vec<(&str, Resp)> = vec![
         (
             "validation",
-            app.send(Method::POST, ORDERS, Some(&t), Some("v"), Some(&too_long))
+            app.post(ORDERS)
+                .bearer(&t)
+                .txid("v")
+                .json(&too_long)
+                .send()
                 .await,
         ),
         (
             "missing txid",
-            app.send(Method::POST, ORDERS, Some(&t), None, Some(&too_long))
-                .await,
+            app.post(ORDERS).bearer(&t).json(&too_long).send().await,
         ),
         (
             "401",
-            app.send(Method::POST, ORDERS, None, Some("a"), Some(&too_long))
-                .await,
+            app.post(ORDERS).txid("a").json(&too_long).send().await,
         ),
         (
             "403 scope",
-            app.send(
-                Method::POST,
-                ORDERS,
-                Some(&read_only),
-                Some("b"),
-                Some(&order_numbered(CLIENT, "RO")),
-            )
-            .await,
+            app.post(ORDERS)
+                .bearer(&read_only)
+                .txid("b")
+                .json(&order_numbered(CLIENT, "RO"))
+                .send()
+                .await,
         ),
         (
             "403 tenant",
-            app.send(
-                Method::POST,
-                ORDERS,
-                Some(&t),
-                Some("c"),
-                Some(&seed_create("C2")),
-            )
-            .await,
+            app.post(ORDERS)
+                .bearer(&t)
+                .txid("c")
+                .json(&seed_create("C2"))
+                .send()
+                .await,
         ),
         (
             "404",
-            app.send(
-                Method::GET,
-                &format!("{ORDERS}/ORA0000000000000000001US?clientId={CLIENT}"),
-                Some(&t),
-                Some("d"),
-                None,
-            )
+            app.get(&format!(
+                "{ORDERS}/ORA0000000000000000001US?clientId={CLIENT}"
+            ))
+            .bearer(&t)
+            .txid("d")
+            .send()
             .await,
         ),
         (
             "409 duplicate",
-            app.send(
-                Method::POST,
-                ORDERS,
-                Some(&t),
-                Some("e"),
-                Some(&seed_create(CLIENT)),
-            )
-            .await,
+            app.post(ORDERS)
+                .bearer(&t)
+                .txid("e")
+                .json(&seed_create(CLIENT))
+                .send()
+                .await,
         ),
         (
             "409 idempotency",
-            app.send(
-                Method::POST,
-                ORDERS,
-                Some(&t),
-                Some("first"),
-                Some(&order_numbered(CLIENT, "OTHER")),
-            )
-            .await,
+            app.post(ORDERS)
+                .bearer(&t)
+                .txid("first")
+                .json(&order_numbered(CLIENT, "OTHER"))
+                .send()
+                .await,
         ),
         (
             "400 search",
-            app.send(
-                Method::POST,
-                &format!("{ORDERS}/search?size=0"),
-                Some(&t),
-                Some("f"),
-                Some(&json!({"clientId": CLIENT})),
-            )
-            .await,
+            app.post(&format!("{ORDERS}/search?size=0"))
+                .bearer(&t)
+                .txid("f")
+                .json(&json!({"clientId": CLIENT}))
+                .send()
+                .await,
         ),
         (
             "400 view query",
-            app.send(
-                Method::GET,
-                &format!("{ORDERS}/{id}"),
-                Some(&t),
-                Some("g"),
-                None,
-            )
-            .await,
+            app.get(&format!("{ORDERS}/{id}"))
+                .bearer(&t)
+                .txid("g")
+                .send()
+                .await,
         ),
     ];
     let raw = [
         (
             "invalid json",
-            request(
-                &app,
-                Method::POST,
-                ORDERS,
-                Some("application/json"),
-                b"{".to_vec(),
-            ),
+            request(&app, Method::POST, ORDERS)
+                .header("content-type", "application/json")
+                .body(b"{".to_vec()),
         ),
         (
             "415",
-            request(
-                &app,
-                Method::POST,
-                ORDERS,
-                Some("text/plain"),
-                b"{}".to_vec(),
-            ),
+            request(&app, Method::POST, ORDERS)
+                .header("content-type", "text/plain")
+                .body(b"{}".to_vec()),
         ),
-        (
-            "405",
-            request(&app, Method::DELETE, ORDERS, None, Vec::new()),
-        ),
-        (
-            "404 route",
-            request(&app, Method::GET, "/nope", None, Vec::new()),
-        ),
+        ("405", request(&app, Method::DELETE, ORDERS)),
+        ("404 route", request(&app, Method::GET, "/nope")),
     ];
     for (case, req) in raw {
-        responses.push((case, app.raw(req).await));
+        responses.push((case, req.send().await));
     }
     for (case, r) in &responses {
         assert!(
@@ -515,7 +456,11 @@ both!(
             order["orderLines"][0][field] = serde_json::from_str(value).unwrap();
             order["orderLines"][0]["orderedQuantity"] = serde_json::json!(1000000);
             let r = app
-                .send(Method::POST, ORDERS, Some(&t), Some("huge"), Some(&order))
+                .post(ORDERS)
+                .bearer(&t)
+                .txid("huge")
+                .json(&order)
+                .send()
                 .await
                 .expect(StatusCode::BAD_REQUEST);
             assert_eq!(
@@ -528,7 +473,11 @@ both!(
         }
         let mut whole = seed_create(CLIENT);
         whole["orderLines"][0]["orderedQuantity"] = serde_json::from_str("5.0").unwrap();
-        app.send(Method::POST, ORDERS, Some(&t), Some("whole"), Some(&whole))
+        app.post(ORDERS)
+            .bearer(&t)
+            .txid("whole")
+            .json(&whole)
+            .send()
             .await
             .expect(StatusCode::CREATED);
         assert_eq!(stored_orders(&app).await, 1);

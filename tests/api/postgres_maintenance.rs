@@ -1,8 +1,6 @@
 //! What the PostgreSQL migrations ask of the server beyond tables and indexes.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use sqlx::Connection;
 
 /// Searches count with index-only scans, which stay index-only only while autovacuum keeps the

@@ -2,12 +2,10 @@
 //! default window, date ranges, the search names and how criteria combine. On SQLite and
 //! PostgreSQL.
 
-mod common;
-
-use axum::http::{Method, StatusCode};
+use crate::common::fixtures::*;
+use crate::common::{Resp, TestApp};
+use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
-use common::fixtures::*;
-use common::{Resp, TestApp};
 use oms::domain::date::IsoDate;
 use oms::domain::history::{EventKind, HistoryEvent};
 use oms::domain::{Order, Status};
@@ -19,7 +17,11 @@ const CLIENT: &str = "NGST";
 async fn create(app: &TestApp, body: &Value) -> Value {
     let t = app.token(CLIENT);
     let tx = format!("c-{}", body["clientOrderId"].as_str().unwrap());
-    app.send(Method::POST, ORDERS, Some(&t), Some(&tx), Some(body))
+    app.post(ORDERS)
+        .bearer(&t)
+        .txid(&tx)
+        .json(body)
+        .send()
         .await
         .expect(StatusCode::CREATED)
         .body
@@ -38,14 +40,12 @@ async fn create_dated(app: &TestApp, coid: &str, create_date: &str, update_date:
 
 async fn search_at(app: &TestApp, path_and_query: &str, body: &Value) -> Resp {
     let t = app.token(CLIENT);
-    app.send(
-        Method::POST,
-        &format!("{ORDERS}/{path_and_query}"),
-        Some(&t),
-        Some("search-1"),
-        Some(body),
-    )
-    .await
+    app.post(&format!("{ORDERS}/{path_and_query}"))
+        .bearer(&t)
+        .txid("search-1")
+        .json(body)
+        .send()
+        .await
 }
 
 async fn search(app: &TestApp, fields: Value) -> Resp {
@@ -327,7 +327,10 @@ both!(
         // The window is for searches only: the old order is still readable.
         let t = app.token(CLIENT);
         let old = format!("{ORDERS}/ORA{:019}US?clientId={CLIENT}", 1);
-        app.send(Method::GET, &old, Some(&t), Some("get-old"), None)
+        app.get(&old)
+            .bearer(&t)
+            .txid("get-old")
+            .send()
             .await
             .expect(StatusCode::OK);
     }

@@ -2,43 +2,40 @@
 //! through either API are read, changed, tagged and searched through the other with the shared
 //! fields equal; tenant isolation and auth on every SendPro360 route. On SQLite and PostgreSQL.
 
-mod common;
-
+use crate::common::fixtures::*;
+use crate::common::sendpro_fixtures::*;
+use crate::common::{Resp, TestApp};
 use axum::http::{Method, StatusCode};
-use common::fixtures::*;
-use common::sendpro_fixtures::*;
-use common::{Resp, TestApp};
 use serde_json::{Value, json};
 
 const FULFILLMENT: &str = "/shippingservices/fulfillment/v1/orders";
 const CLIENT: &str = "c1";
 
 async fn f_create(app: &TestApp, token: &str, tx: &str, body: &Value) -> Resp {
-    app.send(Method::POST, FULFILLMENT, Some(token), Some(tx), Some(body))
+    app.post(FULFILLMENT)
+        .bearer(token)
+        .txid(tx)
+        .json(body)
+        .send()
         .await
 }
 
 async fn f_get(app: &TestApp, token: &str, client: &str, id: &str) -> Resp {
-    app.send(
-        Method::GET,
-        &format!("{FULFILLMENT}/{id}?clientId={client}"),
-        Some(token),
-        Some("tx-read"),
-        None,
-    )
-    .await
+    app.get(&format!("{FULFILLMENT}/{id}?clientId={client}"))
+        .bearer(token)
+        .txid("tx-read")
+        .send()
+        .await
 }
 
 async fn f_search(app: &TestApp, token: &str, fields: Value) -> Resp {
-    app.send(
-        Method::POST,
-        &format!("{FULFILLMENT}/search"),
-        Some(token),
-        Some("tx-search"),
-        Some(&json!({"clientId": CLIENT, "searchFields": fields})),
-    )
-    .await
-    .expect(StatusCode::OK)
+    app.post(&format!("{FULFILLMENT}/search"))
+        .bearer(token)
+        .txid("tx-search")
+        .json(&json!({"clientId": CLIENT, "searchFields": fields}))
+        .send()
+        .await
+        .expect(StatusCode::OK)
 }
 
 fn f_found(r: &Resp) -> Vec<String> {
@@ -51,14 +48,11 @@ fn f_found(r: &Resp) -> Vec<String> {
 }
 
 async fn put_tags(app: &TestApp, token: &str, id: &str, tags: Value) -> Resp {
-    app.send(
-        Method::PUT,
-        &format!("{OM}/orders/{id}/tags"),
-        Some(token),
-        None,
-        Some(&json!({"tagIds": tags})),
-    )
-    .await
+    app.put(&format!("{OM}/orders/{id}/tags"))
+        .bearer(token)
+        .json(&json!({"tagIds": tags}))
+        .send()
+        .await
 }
 
 /// SendPro360-only keys, which the Fulfillment view never shows.
@@ -307,13 +301,11 @@ both!(sendpro_order_through_fulfillment, |app| async move {
 
     // Replace through Fulfillment with a full Fulfillment body.
     let replaced = app
-        .send(
-            Method::PUT,
-            &format!("{FULFILLMENT}/{id}"),
-            Some(&t),
-            Some("tx-put"),
-            Some(&seed_replace(CLIENT)),
-        )
+        .put(&format!("{FULFILLMENT}/{id}"))
+        .bearer(&t)
+        .txid("tx-put")
+        .json(&seed_replace(CLIENT))
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(replaced.body["orderId"], id.as_str());
@@ -381,13 +373,7 @@ both!(sendpro_order_through_fulfillment, |app| async move {
     // A SendPro360 status is the Fulfillment status, in its status/search too.
     om_set_status(&app, &t, &id, "ONHOLD").await;
     let r = app
-        .send(
-            Method::POST,
-            &format!("{FULFILLMENT}/status/search"),
-            Some(&t),
-            Some("tx-ss"),
-            Some(&json!({"clientId": CLIENT, "searchFields": [{"name": "status", "values": ["ONHOLD"]}]})),
-        )
+        .post(&format!("{FULFILLMENT}/status/search")).bearer(&t).txid("tx-ss").json(&json!({"clientId": CLIENT, "searchFields": [{"name": "status", "values": ["ONHOLD"]}]})).send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(f_found(&r), [id.as_str()]);
@@ -414,10 +400,7 @@ both!(
             assert!(r.body.get("errors").is_none(), "{what}: flat error");
         };
         let path = format!("{OM}/orders/{id}");
-        not_found(
-            app.send(Method::GET, &path, Some(&other), None, None).await,
-            "get",
-        );
+        not_found(app.get(&path).bearer(&other).send().await, "get");
         not_found(
             om_patch(
                 &app,
@@ -428,20 +411,12 @@ both!(
             .await,
             "patch",
         );
+        not_found(app.delete(&path).bearer(&other).send().await, "delete");
         not_found(
-            app.send(Method::DELETE, &path, Some(&other), None, None)
+            app.delete(&format!("{path}/items?itemId=SKU12345"))
+                .bearer(&other)
+                .send()
                 .await,
-            "delete",
-        );
-        not_found(
-            app.send(
-                Method::DELETE,
-                &format!("{path}/items?itemId=SKU12345"),
-                Some(&other),
-                None,
-                None,
-            )
-            .await,
             "delete item",
         );
         not_found(put_tags(&app, &other, &id, json!(["theirs"])).await, "tags");
@@ -451,26 +426,19 @@ both!(
             "bulk status",
         );
         not_found(
-            app.send(
-                Method::GET,
-                &format!("{path}/history"),
-                Some(&other),
-                None,
-                None,
-            )
-            .await,
+            app.get(&format!("{path}/history"))
+                .bearer(&other)
+                .send()
+                .await,
             "history",
         );
         not_found(
-            send_with(
-                &app,
-                Method::PATCH,
-                &path,
-                Some(&other),
-                &[("if-match", "\"2\"")],
-                Some(&json!({"orderMessage": {"message": "x"}})),
-            )
-            .await,
+            app.patch(&path)
+                .bearer(&other)
+                .header("if-match", "\"2\"")
+                .json(&json!({"orderMessage": {"message": "x"}}))
+                .send()
+                .await,
             "patch with the current If-Match",
         );
         let r = f_get(&app, &other, "c2", &id).await;
@@ -484,13 +452,7 @@ both!(
         assert_eq!(r.body["results"][0]["error"]["errorCode"], "not_found");
         assert_eq!(r.body["results"][1]["success"], true);
         let r = app
-        .send(
-            Method::PUT,
-            &format!("{OM}/orders/bulkTags"),
-            Some(&other),
-            None,
-            Some(&json!({"tags": [{"orderId": id, "tagIds": []}, {"orderId": theirs, "tagIds": ["t"]}]})),
-        )
+        .put(&format!("{OM}/orders/bulkTags")).bearer(&other).json(&json!({"tags": [{"orderId": id, "tagIds": []}, {"orderId": theirs, "tagIds": ["t"]}]})).send()
         .await
         .expect(StatusCode::OK);
         assert_eq!(r.body["results"][0]["success"], false);
@@ -572,7 +534,10 @@ both!(every_route_needs_a_bearer_token, |app| async move {
     for (method, path, body) in routes(&id) {
         for token in [None, Some("not-a-jwt")] {
             let r = app
-                .send(method.clone(), &path, token, None, body.as_ref())
+                .request(method.clone(), &path)
+                .maybe_bearer(token)
+                .maybe_json(body.as_ref())
+                .send()
                 .await;
             assert_eq!(
                 r.status,
@@ -599,7 +564,10 @@ both!(a_read_only_token_cannot_write, |app| async move {
     let id = om_create(&app, &t, "RO-1").await;
     for (method, path, body) in routes(&id) {
         let r = app
-            .send(method.clone(), &path, Some(&ro), None, body.as_ref())
+            .request(method.clone(), &path)
+            .bearer(&ro)
+            .maybe_json(body.as_ref())
+            .send()
             .await;
         let reads = method == Method::GET || path.ends_with("/search");
         if reads {
@@ -638,15 +606,11 @@ both!(
             .expect(StatusCode::CREATED);
         let id = created.body["orderId"].as_str().unwrap().to_string();
 
-        app.send(
-            Method::DELETE,
-            &format!("{OM}/orders/{id}/items?itemId=B-2"),
-            Some(&t),
-            None,
-            None,
-        )
-        .await
-        .expect(StatusCode::OK);
+        app.delete(&format!("{OM}/orders/{id}/items?itemId=B-2"))
+            .bearer(&t)
+            .send()
+            .await
+            .expect(StatusCode::OK);
         let f = f_get(&app, &t, CLIENT, &id).await.expect(StatusCode::OK);
         assert_eq!(f.header("etag"), Some("\"2\""));
         let lines = f.body["orderLines"].as_array().unwrap();

@@ -2,12 +2,11 @@
 //! get, partial update (JSON merge patch, If-Match), delete, item removal, and concurrent
 //! updates. On SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use axum::http::{Method, StatusCode};
-use common::sendpro_fixtures::*;
+use crate::common;
+use crate::common::sendpro_fixtures::*;
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 const FULFILLMENT: &str = "/shippingservices/fulfillment/v1/orders";
@@ -35,7 +34,10 @@ both!(create_sample_and_get_return_every_field, |app| async move {
     let t = app.token(CLIENT);
     let sent = sendpro_create("ORD123456");
     let r = app
-        .send(Method::POST, &orders(), Some(&t), None, Some(&sent))
+        .post(&orders())
+        .bearer(&t)
+        .json(&sent)
+        .send()
         .await
         .expect(StatusCode::OK);
     let id = r.body["orderId"].as_str().unwrap().to_string();
@@ -122,11 +124,21 @@ both!(create_sample_and_get_return_every_field, |app| async move {
 both!(create_is_idempotent_with_either_header, |app| async move {
     let t = app.token(CLIENT);
     let body = sendpro_create("IDEM-1");
-    let key = [("idempotency-key", "key-0001")];
-    let first = send_with(&app, Method::POST, &orders(), Some(&t), &key, Some(&body))
+    let key = "key-0001";
+    let first = app
+        .post(&orders())
+        .bearer(&t)
+        .header("idempotency-key", key)
+        .json(&body)
+        .send()
         .await
         .expect(StatusCode::OK);
-    let again = send_with(&app, Method::POST, &orders(), Some(&t), &key, Some(&body))
+    let again = app
+        .post(&orders())
+        .bearer(&t)
+        .header("idempotency-key", key)
+        .json(&body)
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(again.body["orderId"], first.body["orderId"]);
@@ -136,30 +148,31 @@ both!(create_is_idempotent_with_either_header, |app| async move {
 
     // The same key with a different body is refused and stores nothing.
     let other = sendpro_create("IDEM-2");
-    let r = send_with(&app, Method::POST, &orders(), Some(&t), &key, Some(&other))
+    let r = app
+        .post(&orders())
+        .bearer(&t)
+        .header("idempotency-key", key)
+        .json(&other)
+        .send()
         .await
         .expect(StatusCode::CONFLICT);
     assert_eq!(r.error_code(), "idempotency_conflict");
 
     // X-PB-TransactionId works the same way on this surface.
     let tx1 = app
-        .send(
-            Method::POST,
-            &orders(),
-            Some(&t),
-            Some("tx-om-1"),
-            Some(&other),
-        )
+        .post(&orders())
+        .bearer(&t)
+        .txid("tx-om-1")
+        .json(&other)
+        .send()
         .await
         .expect(StatusCode::OK);
     let tx2 = app
-        .send(
-            Method::POST,
-            &orders(),
-            Some(&t),
-            Some("tx-om-1"),
-            Some(&other),
-        )
+        .post(&orders())
+        .bearer(&t)
+        .txid("tx-om-1")
+        .json(&other)
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(tx1.body["orderId"], tx2.body["orderId"]);
@@ -172,7 +185,10 @@ both!(create_is_idempotent_with_either_header, |app| async move {
 
     // Without a key, the same body twice is a duplicate order number.
     let dup = app
-        .send(Method::POST, &orders(), Some(&t), None, Some(&body))
+        .post(&orders())
+        .bearer(&t)
+        .json(&body)
+        .send()
         .await
         .expect(StatusCode::CONFLICT);
     assert_eq!(dup.error_code(), "duplicate_order");
@@ -185,20 +201,20 @@ both!(
         let t = app.token(CLIENT);
         for field in ["orderNumber", "fromAddress", "toAddress", "items"] {
             let r = app
-                .send(
-                    Method::POST,
-                    &orders(),
-                    Some(&t),
-                    None,
-                    Some(&without(sendpro_create("REQ-1"), field)),
-                )
+                .post(&orders())
+                .bearer(&t)
+                .json(&without(sendpro_create("REQ-1"), field))
+                .send()
                 .await;
             assert_names_field(&r, field);
         }
         let mut empty_items = sendpro_create("REQ-1");
         empty_items["items"] = json!([]);
         let r = app
-            .send(Method::POST, &orders(), Some(&t), None, Some(&empty_items))
+            .post(&orders())
+            .bearer(&t)
+            .json(&empty_items)
+            .send()
             .await;
         assert_names_field(&r, "items");
         let all = om_search(&app, &t, &json!({})).await.expect(StatusCode::OK);
@@ -259,9 +275,7 @@ both!(create_refuses_unknown_fields_and_limits, |app| async move {
     for (field, edit) in cases {
         let mut body = sendpro_create("LIM-1");
         edit(&mut body);
-        let r = app
-            .send(Method::POST, &orders(), Some(&t), None, Some(&body))
-            .await;
+        let r = app.post(&orders()).bearer(&t).json(&body).send().await;
         assert_names_field(&r, field);
     }
     let all = om_search(&app, &t, &json!({})).await.expect(StatusCode::OK);
@@ -312,9 +326,7 @@ both!(unknown_fields_are_refused_and_named, |app| async move {
     body["items"][0]["sku"] = json!("A");
     cases.push(("items[0].sku".to_string(), body));
     for (field, body) in &cases {
-        let r = app
-            .send(Method::POST, &orders(), Some(&t), None, Some(body))
-            .await;
+        let r = app.post(&orders()).bearer(&t).json(body).send().await;
         assert_names_field(&r, field);
         assert_eq!(
             om_error_fields(&r),
@@ -620,15 +632,13 @@ both!(
             let (app, t, id) = (app.clone(), t.clone(), id.clone());
             tasks.push(tokio::spawn(async move {
                 let body = json!({"orderMessage": {"message": who}});
-                let r = send_with(
-                    &app,
-                    Method::PATCH,
-                    &order(&id),
-                    Some(&t),
-                    &[("if-match", "\"1\"")],
-                    Some(&body),
-                )
-                .await;
+                let r = app
+                    .patch(&order(&id))
+                    .bearer(&t)
+                    .header("if-match", "\"1\"")
+                    .json(&body)
+                    .send()
+                    .await;
                 (who, r)
             }));
         }
@@ -652,28 +662,24 @@ both!(
         assert_eq!(got.body["orderInfo"]["orderMessage"]["message"], winners[0]);
 
         // A stale tag changes nothing; the current one (strong or weak) applies.
-        let r = send_with(
-            &app,
-            Method::PATCH,
-            &order(&id),
-            Some(&t),
-            &[("if-match", "\"1\"")],
-            Some(&json!({"orderMessage": {"message": "stale"}})),
-        )
-        .await
-        .expect(StatusCode::PRECONDITION_FAILED);
+        let r = app
+            .patch(&order(&id))
+            .bearer(&t)
+            .header("if-match", "\"1\"")
+            .json(&json!({"orderMessage": {"message": "stale"}}))
+            .send()
+            .await
+            .expect(StatusCode::PRECONDITION_FAILED);
         assert_eq!(r.error_code(), "precondition_failed");
         assert_eq!(om_get(&app, &t, &id).await.body, got.body);
-        let r = send_with(
-            &app,
-            Method::PATCH,
-            &order(&id),
-            Some(&t),
-            &[("if-match", "W/\"2\"")],
-            Some(&json!({"orderMessage": {"message": "fresh"}})),
-        )
-        .await
-        .expect(StatusCode::OK);
+        let r = app
+            .patch(&order(&id))
+            .bearer(&t)
+            .header("if-match", "W/\"2\"")
+            .json(&json!({"orderMessage": {"message": "fresh"}}))
+            .send()
+            .await
+            .expect(StatusCode::OK);
         assert_eq!(r.header("etag"), Some("\"3\""));
         assert_eq!(
             om_get(&app, &t, &id).await.body["orderInfo"]["orderMessage"]["message"],
@@ -690,8 +696,7 @@ both!(fifty_concurrent_patches_all_apply, |app| async move {
         let (app, t, id) = (app.clone(), t.clone(), id.clone());
         tasks.push(tokio::spawn(async move {
             let body = json!({"orderMessage": {"message": format!("m{i}")}});
-            app.send(Method::PATCH, &order(&id), Some(&t), None, Some(&body))
-                .await
+            app.patch(&order(&id)).bearer(&t).json(&body).send().await
         }));
     }
     let mut etags = BTreeSet::new();
@@ -720,7 +725,9 @@ both!(delete_is_soft_and_final, |app| async move {
     let id = om_create(&app, &t, "DEL-1").await;
     let other = om_create(&app, &t, "DEL-2").await;
     let r = app
-        .send(Method::DELETE, &order(&id), Some(&t), None, None)
+        .delete(&order(&id))
+        .bearer(&t)
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(r.body["status"], "Deleted");
@@ -730,54 +737,35 @@ both!(delete_is_soft_and_final, |app| async move {
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
         assert_eq!(r.error_code(), "not_found");
     };
-    not_found(
-        app.send(Method::GET, &order(&id), Some(&t), None, None)
-            .await,
-    );
+    not_found(app.get(&order(&id)).bearer(&t).send().await);
     not_found(om_patch(&app, &t, &id, &json!({"orderMessage": {"message": "x"}})).await);
     not_found(
-        app.send(
-            Method::DELETE,
-            &format!("{}/items?itemId=SKU12345", order(&id)),
-            Some(&t),
-            None,
-            None,
-        )
-        .await,
-    );
-    not_found(
-        app.send(
-            Method::PUT,
-            &format!("{}/tags", order(&id)),
-            Some(&t),
-            None,
-            Some(&json!({"tagIds": ["a"]})),
-        )
-        .await,
-    );
-    not_found(
-        app.send(Method::DELETE, &order(&id), Some(&t), None, None)
+        app.delete(&format!("{}/items?itemId=SKU12345", order(&id)))
+            .bearer(&t)
+            .send()
             .await,
     );
+    not_found(
+        app.put(&format!("{}/tags", order(&id)))
+            .bearer(&t)
+            .json(&json!({"tagIds": ["a"]}))
+            .send()
+            .await,
+    );
+    not_found(app.delete(&order(&id)).bearer(&t).send().await);
     not_found(om_bulk_status(&app, &t, &[&id], "CANCELED").await);
     not_found(
-        app.send(
-            Method::PUT,
-            &format!("{OM}/orders/bulkTags"),
-            Some(&t),
-            None,
-            Some(&json!({"tags": [{"orderId": id, "tagIds": ["a"]}]})),
-        )
-        .await,
+        app.put(&format!("{OM}/orders/bulkTags"))
+            .bearer(&t)
+            .json(&json!({"tags": [{"orderId": id, "tagIds": ["a"]}]}))
+            .send()
+            .await,
     );
     let f = app
-        .send(
-            Method::GET,
-            &format!("{FULFILLMENT}/{id}?clientId={CLIENT}"),
-            Some(&t),
-            Some("tx-del-1"),
-            None,
-        )
+        .get(&format!("{FULFILLMENT}/{id}?clientId={CLIENT}"))
+        .bearer(&t)
+        .txid("tx-del-1")
+        .send()
         .await
         .expect(StatusCode::NOT_FOUND);
     assert_eq!(f.error_code(), "not_found");
@@ -794,13 +782,7 @@ both!(delete_is_soft_and_final, |app| async move {
     let s = om_search(&app, &t, &json!({})).await.expect(StatusCode::OK);
     assert_eq!(found_ids(&s), [other.as_str()]);
     let s = app
-        .send(
-            Method::POST,
-            &format!("{FULFILLMENT}/search"),
-            Some(&t),
-            Some("tx-del-2"),
-            Some(&json!({"clientId": CLIENT, "searchFields": [{"name": "orders", "values": [id, "DEL-1"]}]})),
-        )
+        .post(&format!("{FULFILLMENT}/search")).bearer(&t).txid("tx-del-2").json(&json!({"clientId": CLIENT, "searchFields": [{"name": "orders", "values": [id, "DEL-1"]}]})).send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(s.body["totalElements"], 0, "{}", s.body);
@@ -823,13 +805,9 @@ both!(
         let id = om_create(&app, &t, "ITEM-1").await;
         let before = om_get(&app, &t, &id).await;
         let r = app
-            .send(
-                Method::DELETE,
-                &format!("{}/items?itemId=SKU67890", order(&id)),
-                Some(&t),
-                None,
-                None,
-            )
+            .delete(&format!("{}/items?itemId=SKU67890", order(&id)))
+            .bearer(&t)
+            .send()
             .await
             .expect(StatusCode::OK);
         assert_eq!(r.body["orderId"], id.as_str());
@@ -854,37 +832,25 @@ both!(
 
         // Unknown SKU: 404, and nothing changes.
         let r = app
-            .send(
-                Method::DELETE,
-                &format!("{}/items?itemId=NOPE", order(&id)),
-                Some(&t),
-                None,
-                None,
-            )
+            .delete(&format!("{}/items?itemId=NOPE", order(&id)))
+            .bearer(&t)
+            .send()
             .await
             .expect(StatusCode::NOT_FOUND);
         assert_eq!(r.error_code(), "not_found");
         // The last item cannot go: 409, nothing changes.
         let r = app
-            .send(
-                Method::DELETE,
-                &format!("{}/items?itemId=SKU12345", order(&id)),
-                Some(&t),
-                None,
-                None,
-            )
+            .delete(&format!("{}/items?itemId=SKU12345", order(&id)))
+            .bearer(&t)
+            .send()
             .await
             .expect(StatusCode::CONFLICT);
         assert_eq!(r.error_code(), "invalid_state");
         // The SKU is required.
         let r = app
-            .send(
-                Method::DELETE,
-                &format!("{}/items", order(&id)),
-                Some(&t),
-                None,
-                None,
-            )
+            .delete(&format!("{}/items", order(&id)))
+            .bearer(&t)
+            .send()
             .await;
         assert_names_field(&r, "itemId");
         let after = om_get(&app, &t, &id).await;
@@ -904,15 +870,11 @@ both!(removing_a_sku_removes_all_its_lines, |app| async move {
     body["charges"]["subTotal"] = json!(35);
     body["charges"]["gmv"] = json!(40);
     let id = om_create_body(&app, &t, &body).await;
-    app.send(
-        Method::DELETE,
-        &format!("{}/items?itemId=A-1", order(&id)),
-        Some(&t),
-        None,
-        None,
-    )
-    .await
-    .expect(StatusCode::OK);
+    app.delete(&format!("{}/items?itemId=A-1", order(&id)))
+        .bearer(&t)
+        .send()
+        .await
+        .expect(StatusCode::OK);
     let got = om_get(&app, &t, &id).await;
     assert_eq!(
         got.body["orderInfo"]["items"],
@@ -933,15 +895,11 @@ both!(removing_a_sku_removes_all_its_lines, |app| async move {
     let mut body = sendpro_create("ITEM-3");
     body["charges"]["subTotal"] = json!(80);
     let id = om_create_body(&app, &t, &body).await;
-    app.send(
-        Method::DELETE,
-        &format!("{}/items?itemId=SKU67890", order(&id)),
-        Some(&t),
-        None,
-        None,
-    )
-    .await
-    .expect(StatusCode::OK);
+    app.delete(&format!("{}/items?itemId=SKU67890", order(&id)))
+        .bearer(&t)
+        .send()
+        .await
+        .expect(StatusCode::OK);
     let got = om_get(&app, &t, &id).await;
     assert_eq!(got.body["orderInfo"]["items"], json!([sample_item()]));
     assert_eq!(
@@ -958,13 +916,9 @@ both!(closed_orders_keep_their_items, |app| async move {
         om_set_status(&app, &t, &id, status).await;
         let before = om_get(&app, &t, &id).await;
         let r = app
-            .send(
-                Method::DELETE,
-                &format!("{}/items?itemId=SKU67890", order(&id)),
-                Some(&t),
-                None,
-                None,
-            )
+            .delete(&format!("{}/items?itemId=SKU67890", order(&id)))
+            .bearer(&t)
+            .send()
             .await
             .expect(StatusCode::CONFLICT);
         assert_eq!(r.error_code(), "invalid_state");
@@ -983,13 +937,10 @@ both!(closed_orders_keep_their_items, |app| async move {
 both!(create_reports_each_missing_part_once, |app| async move {
     let t = app.token("once");
     let r = app
-        .send(
-            Method::POST,
-            &format!("{OM}/orders"),
-            Some(&t),
-            None,
-            Some(&json!({"orderNumber": "X"})),
-        )
+        .post(&format!("{OM}/orders"))
+        .bearer(&t)
+        .json(&json!({"orderNumber": "X"}))
+        .send()
         .await
         .expect(StatusCode::BAD_REQUEST);
     assert_eq!(r.body["additionalInfo"], "fromAddress, toAddress, items");

@@ -1,12 +1,9 @@
 //! Bearer JWT, scopes, tenant isolation and the `X-PB-TransactionId` header on every Fulfillment
 //! route (api-notes "Auth and tenancy", "Headers and errors"). On SQLite and PostgreSQL.
 
-mod common;
-
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use common::fixtures::*;
-use common::{Resp, SECRET, TestApp};
+use crate::common::fixtures::*;
+use crate::common::{Resp, SECRET, TestApp};
+use axum::http::{HeaderValue, Method, StatusCode};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use oms::auth::{AuthKeys, Claims};
 use serde_json::{Value, json};
@@ -129,16 +126,14 @@ fn bad_credentials(client: &str) -> Vec<(&'static str, Option<String>)> {
 
 async fn create(app: &TestApp, client: &str, coid: &str) -> Value {
     let t = app.token(client);
-    app.send(
-        Method::POST,
-        ORDERS,
-        Some(&t),
-        Some(&format!("c-{coid}")),
-        Some(&order_numbered(client, coid)),
-    )
-    .await
-    .expect(StatusCode::CREATED)
-    .body
+    app.post(ORDERS)
+        .bearer(&t)
+        .txid(&format!("c-{coid}"))
+        .json(&order_numbered(client, coid))
+        .send()
+        .await
+        .expect(StatusCode::CREATED)
+        .body
 }
 
 /// The five Fulfillment routes, each with a request that would succeed for `client`.
@@ -181,20 +176,11 @@ async fn send_auth(
     authorization: Option<&str>,
     body: Option<&Value>,
 ) -> Resp {
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("x-pb-transactionid", "auth-test");
+    let mut req = app.request(method, path).txid("auth-test");
     if let Some(a) = authorization {
         req = req.header("authorization", a);
     }
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(serde_json::to_vec(b).unwrap())),
-        None => req.body(Body::empty()),
-    };
-    app.raw(req.unwrap()).await
+    req.maybe_json(body).send().await
 }
 
 both!(bad_credentials_are_401_on_every_route, |app| async move {
@@ -227,13 +213,11 @@ both!(bad_credentials_are_401_on_every_route, |app| async move {
     assert_eq!(stored.content.client_order_id, "KEEP");
     let t = app.token("C1");
     let all = app
-        .send(
-            Method::POST,
-            &format!("{ORDERS}/search"),
-            Some(&t),
-            Some("s"),
-            Some(&json!({"clientId": "C1"})),
-        )
+        .post(&format!("{ORDERS}/search"))
+        .bearer(&t)
+        .txid("s")
+        .json(&json!({"clientId": "C1"}))
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(all.body["totalElements"], 1);
@@ -263,13 +247,11 @@ both!(read_scope_reads_but_cannot_write, |app| async move {
     let read = app.token_with_scope("C1", "orders:read");
     for (method, path, body) in routes("C1", id) {
         let r = app
-            .send(
-                method.clone(),
-                &path,
-                Some(&read),
-                Some("ro"),
-                body.as_ref(),
-            )
+            .request(method.clone(), &path)
+            .bearer(&read)
+            .txid("ro")
+            .maybe_json(body.as_ref())
+            .send()
             .await;
         let writes = method == Method::PUT || path == ORDERS;
         let want = if writes {
@@ -287,13 +269,11 @@ both!(read_scope_reads_but_cannot_write, |app| async move {
     let search =
         json!({"clientId": "C1", "searchFields": [{"name": "orders", "values": ["ROUTE-NEW"]}]});
     let r = app
-        .send(
-            Method::POST,
-            &format!("{ORDERS}/search"),
-            Some(&read),
-            Some("ro"),
-            Some(&search),
-        )
+        .post(&format!("{ORDERS}/search"))
+        .bearer(&read)
+        .txid("ro")
+        .json(&search)
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(
@@ -303,25 +283,21 @@ both!(read_scope_reads_but_cannot_write, |app| async move {
 
     // The write scope writes; a token with neither scope can do nothing.
     let write = app.token_with_scope("C1", "orders:read orders:write");
-    app.send(
-        Method::PUT,
-        &format!("{ORDERS}/{id}"),
-        Some(&write),
-        Some("rw"),
-        Some(&seed_replace("C1")),
-    )
-    .await
-    .expect(StatusCode::OK);
+    app.put(&format!("{ORDERS}/{id}"))
+        .bearer(&write)
+        .txid("rw")
+        .json(&seed_replace("C1"))
+        .send()
+        .await
+        .expect(StatusCode::OK);
     let neither = app.token_with_scope("C1", "profile");
     for (method, path, body) in routes("C1", id) {
         let r = app
-            .send(
-                method.clone(),
-                &path,
-                Some(&neither),
-                Some("no"),
-                body.as_ref(),
-            )
+            .request(method.clone(), &path)
+            .bearer(&neither)
+            .txid("no")
+            .maybe_json(body.as_ref())
+            .send()
             .await;
         assert_eq!(
             r.status,
@@ -341,35 +317,27 @@ both!(
         let intruder = app.token("C2");
 
         let view = app
-            .send(
-                Method::GET,
-                &format!("{ORDERS}/{id}?clientId=C2"),
-                Some(&intruder),
-                Some("x1"),
-                None,
-            )
+            .get(&format!("{ORDERS}/{id}?clientId=C2"))
+            .bearer(&intruder)
+            .txid("x1")
+            .send()
             .await
             .expect(StatusCode::NOT_FOUND);
         let replace = app
-            .send(
-                Method::PUT,
-                &format!("{ORDERS}/{id}"),
-                Some(&intruder),
-                Some("x2"),
-                Some(&seed_replace("C2")),
-            )
+            .put(&format!("{ORDERS}/{id}"))
+            .bearer(&intruder)
+            .txid("x2")
+            .json(&seed_replace("C2"))
+            .send()
             .await
             .expect(StatusCode::NOT_FOUND);
         // Exactly as an order that does not exist at all.
         let missing = "ORA0000000000000000001US";
         let none = app
-            .send(
-                Method::GET,
-                &format!("{ORDERS}/{missing}?clientId=C2"),
-                Some(&intruder),
-                Some("x3"),
-                None,
-            )
+            .get(&format!("{ORDERS}/{missing}?clientId=C2"))
+            .bearer(&intruder)
+            .txid("x3")
+            .send()
             .await
             .expect(StatusCode::NOT_FOUND);
         assert_eq!(view.error_code(), none.error_code());
@@ -386,13 +354,10 @@ both!(
         assert!(app.store.get("C2", id).await.unwrap().is_none());
         let owner = app.token("C1");
         let got = app
-            .send(
-                Method::GET,
-                &format!("{ORDERS}/{id}?clientId=C1"),
-                Some(&owner),
-                Some("x4"),
-                None,
-            )
+            .get(&format!("{ORDERS}/{id}?clientId=C1"))
+            .bearer(&owner)
+            .txid("x4")
+            .send()
             .await
             .expect(StatusCode::OK);
         assert_eq!(got.body, order);
@@ -406,13 +371,11 @@ both!(a_client_id_other_than_the_tokens_is_403, |app| async move {
     // Every route, addressed to C2 in the body or the query, with C1's token.
     for (method, path, body) in routes("C2", id) {
         let r = app
-            .send(
-                method.clone(),
-                &path,
-                Some(&t),
-                Some("cross"),
-                body.as_ref(),
-            )
+            .request(method.clone(), &path)
+            .bearer(&t)
+            .txid("cross")
+            .maybe_json(body.as_ref())
+            .send()
             .await;
         assert_eq!(
             r.status,
@@ -427,36 +390,29 @@ both!(a_client_id_other_than_the_tokens_is_403, |app| async move {
     for client in ["C1", "C2"] {
         let token = app.token(client);
         let r = app
-            .send(
-                Method::POST,
-                &format!("{ORDERS}/search"),
-                Some(&token),
-                Some("s"),
-                Some(&json!({"clientId": client})),
-            )
+            .post(&format!("{ORDERS}/search"))
+            .bearer(&token)
+            .txid("s")
+            .json(&json!({"clientId": client}))
+            .send()
             .await
             .expect(StatusCode::OK);
         let want = if client == "C1" { 1 } else { 0 };
         assert_eq!(r.body["totalElements"], want, "{client}");
     }
     // The clientId is required where the documents put it.
-    app.send(
-        Method::GET,
-        &format!("{ORDERS}/{id}"),
-        Some(&t),
-        Some("q"),
-        None,
-    )
-    .await
-    .expect(StatusCode::BAD_REQUEST);
+    app.get(&format!("{ORDERS}/{id}"))
+        .bearer(&t)
+        .txid("q")
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
     let r = app
-        .send(
-            Method::POST,
-            &format!("{ORDERS}/search"),
-            Some(&t),
-            Some("q"),
-            Some(&json!({})),
-        )
+        .post(&format!("{ORDERS}/search"))
+        .bearer(&t)
+        .txid("q")
+        .json(&json!({}))
+        .send()
         .await
         .expect(StatusCode::BAD_REQUEST);
     assert_eq!(r.error_fields(), ["clientId"]);
@@ -472,13 +428,11 @@ both!(search_never_shows_other_tenants, |app| async move {
         let t = app.token(client);
         for route in ["search", "status/search"] {
             let all = app
-                .send(
-                    Method::POST,
-                    &format!("{ORDERS}/{route}"),
-                    Some(&t),
-                    Some("s"),
-                    Some(&json!({"clientId": client})),
-                )
+                .post(&format!("{ORDERS}/{route}"))
+                .bearer(&t)
+                .txid("s")
+                .json(&json!({"clientId": client}))
+                .send()
                 .await
                 .expect(StatusCode::OK);
             assert_eq!(all.body["totalElements"], want_total, "{client} {route}");
@@ -490,13 +444,11 @@ both!(search_never_shows_other_tenants, |app| async move {
                 "searchFields": [{"name": "orders", "values": [own, foreign, "SHARED"]}]
             });
             let r = app
-                .send(
-                    Method::POST,
-                    &format!("{ORDERS}/{route}"),
-                    Some(&t),
-                    Some("s"),
-                    Some(&by_ids),
-                )
+                .post(&format!("{ORDERS}/{route}"))
+                .bearer(&t)
+                .txid("s")
+                .json(&by_ids)
+                .send()
                 .await
                 .expect(StatusCode::OK);
             assert_eq!(r.body["totalElements"], 1, "{client} {route}: {}", r.body);
@@ -524,7 +476,11 @@ both!(transaction_id_is_required_and_validated, |app| async move {
     for (case, txid) in &bad {
         for (method, path, body) in routes("C1", id) {
             let r = app
-                .send(method.clone(), &path, Some(&t), *txid, body.as_ref())
+                .request(method.clone(), &path)
+                .bearer(&t)
+                .maybe_txid(*txid)
+                .maybe_json(body.as_ref())
+                .send()
                 .await;
             assert_eq!(
                 r.status,
@@ -540,17 +496,16 @@ both!(transaction_id_is_required_and_validated, |app| async move {
         }
     }
     // Non-ASCII bytes in the header.
-    let req = Request::builder()
-        .method(Method::GET)
-        .uri(format!("{ORDERS}/{id}?clientId=C1"))
-        .header("authorization", format!("Bearer {t}"))
+    let r = app
+        .get(&format!("{ORDERS}/{id}?clientId=C1"))
+        .bearer(&t)
         .header(
             "x-pb-transactionid",
-            axum::http::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+            HeaderValue::from_bytes(b"caf\xe9").unwrap(),
         )
-        .body(Body::empty())
-        .unwrap();
-    let r = app.raw(req).await.expect(StatusCode::BAD_REQUEST);
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
     assert_eq!(r.error_fields(), ["X-PB-TransactionId"]);
     assert_eq!(app.store.get("C1", id).await.unwrap().unwrap().version, 1);
 
@@ -559,7 +514,11 @@ both!(transaction_id_is_required_and_validated, |app| async move {
         let txid = format!("{}{i}", &max[..24]);
         let txid = if i == 0 { "a-Z_9".to_string() } else { txid };
         let r = app
-            .send(method.clone(), &path, Some(&t), Some(&txid), body.as_ref())
+            .request(method.clone(), &path)
+            .bearer(&t)
+            .txid(&txid)
+            .maybe_json(body.as_ref())
+            .send()
             .await;
         assert!(
             r.status.is_success(),
@@ -575,13 +534,10 @@ both!(transaction_id_is_required_and_validated, |app| async move {
     }
     // Also on errors.
     let r = app
-        .send(
-            Method::GET,
-            &format!("{ORDERS}/ORA0000000000000000001US?clientId=C1"),
-            Some(&t),
-            Some(&max),
-            None,
-        )
+        .get(&format!("{ORDERS}/ORA0000000000000000001US?clientId=C1"))
+        .bearer(&t)
+        .txid(&max)
+        .send()
         .await
         .expect(StatusCode::NOT_FOUND);
     assert_eq!(r.header("x-pb-transactionid"), Some(max.as_str()));

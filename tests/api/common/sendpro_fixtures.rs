@@ -4,8 +4,7 @@
 
 use std::str::FromStr;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -152,42 +151,13 @@ pub fn dec(v: &Value) -> Decimal {
         .unwrap()
 }
 
-/// Sends a request with arbitrary extra headers (If-Match, Idempotency-Key, ...).
-pub async fn send_with(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Resp {
-    let mut req = Request::builder().method(method).uri(path);
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(serde_json::to_vec(b).unwrap())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    app.raw(req).await
-}
-
 /// Creates `body` through SendPro360 and returns the new order id.
 pub async fn om_create_body(app: &TestApp, token: &str, body: &Value) -> String {
     let r = app
-        .send(
-            Method::POST,
-            &format!("{OM}/orders"),
-            Some(token),
-            None,
-            Some(body),
-        )
+        .post(&format!("{OM}/orders"))
+        .bearer(token)
+        .json(body)
+        .send()
         .await
         .expect(StatusCode::OK);
     r.body["orderId"].as_str().unwrap().to_string()
@@ -200,15 +170,11 @@ pub async fn om_create(app: &TestApp, token: &str, order_number: &str) -> String
 
 /// GET through SendPro360, expecting 200.
 pub async fn om_get(app: &TestApp, token: &str, order_id: &str) -> Resp {
-    app.send(
-        Method::GET,
-        &format!("{OM}/orders/{order_id}"),
-        Some(token),
-        None,
-        None,
-    )
-    .await
-    .expect(StatusCode::OK)
+    app.get(&format!("{OM}/orders/{order_id}"))
+        .bearer(token)
+        .send()
+        .await
+        .expect(StatusCode::OK)
 }
 
 /// The current ETag of an order (via GET).
@@ -222,27 +188,21 @@ pub async fn om_etag(app: &TestApp, token: &str, order_id: &str) -> String {
 
 /// PATCH through SendPro360 (no If-Match); the response is returned as is.
 pub async fn om_patch(app: &TestApp, token: &str, order_id: &str, patch: &Value) -> Resp {
-    app.send(
-        Method::PATCH,
-        &format!("{OM}/orders/{order_id}"),
-        Some(token),
-        None,
-        Some(patch),
-    )
-    .await
+    app.patch(&format!("{OM}/orders/{order_id}"))
+        .bearer(token)
+        .json(patch)
+        .send()
+        .await
 }
 
 /// Bulk status for these ids; the response is returned as is.
 pub async fn om_bulk_status(app: &TestApp, token: &str, ids: &[&str], status: &str) -> Resp {
     let orders: Vec<Value> = ids.iter().map(|id| json!({"orderId": id})).collect();
-    app.send(
-        Method::PATCH,
-        &format!("{OM}/orders/bulk/status"),
-        Some(token),
-        None,
-        Some(&json!({"orders": orders, "status": status, "reason": "bulk status update"})),
-    )
-    .await
+    app.patch(&format!("{OM}/orders/bulk/status"))
+        .bearer(token)
+        .json(&json!({"orders": orders, "status": status, "reason": "bulk status update"}))
+        .send()
+        .await
 }
 
 /// Sets one order's SendPro360 status, expecting that to succeed.
@@ -259,14 +219,11 @@ pub async fn om_set_status(app: &TestApp, token: &str, order_id: &str, status: &
 
 /// POST /orders/search with this body; the response is returned as is.
 pub async fn om_search(app: &TestApp, token: &str, body: &Value) -> Resp {
-    app.send(
-        Method::POST,
-        &format!("{OM}/orders/search"),
-        Some(token),
-        None,
-        Some(body),
-    )
-    .await
+    app.post(&format!("{OM}/orders/search"))
+        .bearer(token)
+        .json(body)
+        .send()
+        .await
 }
 
 /// The order ids of a 200 search response, in order.

@@ -2,13 +2,11 @@
 //! readable through both surfaces, counted right by search, and found by their tags and SKUs.
 //! On SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use axum::http::{Method, StatusCode};
+use crate::common::{Resp, TestApp};
+use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Months, SecondsFormat, Utc};
-use common::{Resp, TestApp};
 use oms::domain::{Order, status};
 use oms::seed::{Generator, SPAN_DAYS, client_id};
 use oms::store::{ConflictKind, StoreError};
@@ -46,27 +44,22 @@ async fn seeded(app: &TestApp) -> (Vec<Order>, DateTime<Utc>) {
 
 async fn fulfillment_search(app: &TestApp, client: &str, fields: Value) -> Resp {
     let body = json!({"clientId": client, "searchFields": fields});
-    app.send(
-        Method::POST,
-        &format!("{FULFILLMENT}/search?size=500"),
-        Some(&app.token(client)),
-        Some("seed-search"),
-        Some(&body),
-    )
-    .await
-    .expect(StatusCode::OK)
+    app.post(&format!("{FULFILLMENT}/search?size=500"))
+        .bearer(&app.token(client))
+        .txid("seed-search")
+        .json(&body)
+        .send()
+        .await
+        .expect(StatusCode::OK)
 }
 
 async fn sendpro_search(app: &TestApp, client: &str, filters: Value) -> Resp {
-    app.send(
-        Method::POST,
-        &format!("{SENDPRO}/search"),
-        Some(&app.token(client)),
-        None,
-        Some(&json!({"filters": filters, "size": 500})),
-    )
-    .await
-    .expect(StatusCode::OK)
+    app.post(&format!("{SENDPRO}/search"))
+        .bearer(&app.token(client))
+        .json(&json!({"filters": filters, "size": 500}))
+        .send()
+        .await
+        .expect(StatusCode::OK)
 }
 
 fn total(r: &Resp) -> u64 {
@@ -171,13 +164,10 @@ both!(
             let token = app.token(&order.client_id);
             let id = &order.order_id;
             let f = app
-                .send(
-                    Method::GET,
-                    &format!("{FULFILLMENT}/{id}?clientId={}", order.client_id),
-                    Some(&token),
-                    Some("seed-get"),
-                    None,
-                )
+                .get(&format!("{FULFILLMENT}/{id}?clientId={}", order.client_id))
+                .bearer(&token)
+                .txid("seed-get")
+                .send()
                 .await
                 .expect(StatusCode::OK);
             assert_eq!(f.body["orderId"], id.as_str());
@@ -187,13 +177,9 @@ both!(
                 order.content.client_order_id.as_str()
             );
             let s = app
-                .send(
-                    Method::GET,
-                    &format!("{SENDPRO}/{id}"),
-                    Some(&token),
-                    None,
-                    None,
-                )
+                .get(&format!("{SENDPRO}/{id}"))
+                .bearer(&token)
+                .send()
                 .await
                 .expect(StatusCode::OK);
             assert_eq!(
@@ -201,13 +187,9 @@ both!(
                 order.content.client_order_id.as_str()
             );
             let history = app
-                .send(
-                    Method::GET,
-                    &format!("{SENDPRO}/{id}/history"),
-                    Some(&token),
-                    None,
-                    None,
-                )
+                .get(&format!("{SENDPRO}/{id}/history"))
+                .bearer(&token)
+                .send()
                 .await
                 .expect(StatusCode::OK);
             assert_eq!(history.body.to_string().matches("\"created\"").count(), 1);
@@ -216,15 +198,11 @@ both!(
             } else {
                 client_id(0)
             };
-            app.send(
-                Method::GET,
-                &format!("{SENDPRO}/{id}"),
-                Some(&app.token(&other)),
-                None,
-                None,
-            )
-            .await
-            .expect(StatusCode::NOT_FOUND);
+            app.get(&format!("{SENDPRO}/{id}"))
+                .bearer(&app.token(&other))
+                .send()
+                .await
+                .expect(StatusCode::NOT_FOUND);
         }
     }
 );

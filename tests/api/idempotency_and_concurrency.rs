@@ -1,14 +1,12 @@
 //! `X-PB-TransactionId` as the idempotency key of create, and concurrent writers
 //! (api-notes "Headers and errors"). On SQLite and PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use axum::http::{Method, StatusCode};
+use crate::common::fixtures::*;
+use crate::common::{Resp, TestApp};
+use axum::http::StatusCode;
 use chrono::{Duration, Utc};
-use common::fixtures::*;
-use common::{Resp, TestApp};
 use oms::domain::history::{EventKind, HistoryEvent};
 use oms::store::IdempotencyRecord;
 use serde_json::{Value, json};
@@ -18,8 +16,7 @@ const REPLAYED: &str = "idempotent-replayed";
 
 async fn post(app: &TestApp, client: &str, tx: &str, body: &Value) -> Resp {
     let t = app.token(client);
-    app.send(Method::POST, ORDERS, Some(&t), Some(tx), Some(body))
-        .await
+    app.post(ORDERS).bearer(&t).txid(tx).json(body).send().await
 }
 
 /// A stored order of `client` (from `base`) whose idempotency record under `key` was written
@@ -66,15 +63,13 @@ async fn seeded_order(app: &TestApp, client: &str) -> oms::domain::Order {
 async fn search(app: &TestApp, client: &str, fields: Value) -> Resp {
     let t = app.token(client);
     let body = json!({"clientId": client, "searchFields": fields});
-    app.send(
-        Method::POST,
-        &format!("{ORDERS}/search?size=500"),
-        Some(&t),
-        Some("search"),
-        Some(&body),
-    )
-    .await
-    .expect(StatusCode::OK)
+    app.post(&format!("{ORDERS}/search?size=500"))
+        .bearer(&t)
+        .txid("search")
+        .json(&body)
+        .send()
+        .await
+        .expect(StatusCode::OK)
 }
 
 fn order_ids(r: &Resp) -> BTreeSet<String> {
@@ -131,15 +126,13 @@ both!(
         let t = app.token("C1");
         let mut replace = order_numbered("C1", "IDEM-2");
         replace["brand"] = json!("Changed");
-        app.send(
-            Method::PUT,
-            &format!("{ORDERS}/{id}"),
-            Some(&t),
-            Some("put-1"),
-            Some(&replace),
-        )
-        .await
-        .expect(StatusCode::OK);
+        app.put(&format!("{ORDERS}/{id}"))
+            .bearer(&t)
+            .txid("put-1")
+            .json(&replace)
+            .send()
+            .await
+            .expect(StatusCode::OK);
         let again = post(&app, "C1", "key-1", &body)
             .await
             .expect(StatusCode::CREATED);
@@ -315,14 +308,12 @@ both!(concurrent_replaces_all_apply_in_turn, |app| async move {
                 let mut body = order_numbered("C1", "HOT-1");
                 body["customerOrderId"] = json!(customer);
                 let t = app.token("C1");
-                app.send(
-                    Method::PUT,
-                    &format!("{ORDERS}/{id}"),
-                    Some(&t),
-                    Some(&format!("put-{i}")),
-                    Some(&body),
-                )
-                .await
+                app.put(&format!("{ORDERS}/{id}"))
+                    .bearer(&t)
+                    .txid(&format!("put-{i}"))
+                    .json(&body)
+                    .send()
+                    .await
             })
         })
         .collect();
@@ -342,13 +333,10 @@ both!(concurrent_replaces_all_apply_in_turn, |app| async move {
     assert!(stored.pb_update_date >= stored.pb_create_date);
     let t = app.token("C1");
     let got = app
-        .send(
-            Method::GET,
-            &format!("{ORDERS}/{id}?clientId=C1"),
-            Some(&t),
-            Some("get"),
-            None,
-        )
+        .get(&format!("{ORDERS}/{id}?clientId=C1"))
+        .bearer(&t)
+        .txid("get")
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(got.body["customerOrderId"], last.as_str());

@@ -2,11 +2,9 @@
 //! 003; pb-api-research.md §2.1), and what create and replace do with the fields they must ignore,
 //! derive or refuse. On SQLite and PostgreSQL.
 
-mod common;
-
-use axum::http::{Method, StatusCode};
-use common::fixtures::*;
-use common::{Resp, TestApp};
+use crate::common::fixtures::*;
+use crate::common::{Resp, TestApp};
+use axum::http::StatusCode;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use std::str::FromStr;
@@ -65,45 +63,37 @@ fn seed_without(field: &str) -> Value {
 
 async fn post(app: &TestApp, tx: &str, body: &Value) -> Resp {
     let t = app.token(CLIENT);
-    app.send(Method::POST, ORDERS, Some(&t), Some(tx), Some(body))
-        .await
+    app.post(ORDERS).bearer(&t).txid(tx).json(body).send().await
 }
 
 async fn put(app: &TestApp, id: &str, tx: &str, body: &Value) -> Resp {
     let t = app.token(CLIENT);
-    app.send(
-        Method::PUT,
-        &format!("{ORDERS}/{id}"),
-        Some(&t),
-        Some(tx),
-        Some(body),
-    )
-    .await
+    app.put(&format!("{ORDERS}/{id}"))
+        .bearer(&t)
+        .txid(tx)
+        .json(body)
+        .send()
+        .await
 }
 
 async fn get(app: &TestApp, id: &str) -> Resp {
     let t = app.token(CLIENT);
-    app.send(
-        Method::GET,
-        &format!("{ORDERS}/{id}?clientId={CLIENT}"),
-        Some(&t),
-        Some("get"),
-        None,
-    )
-    .await
+    app.get(&format!("{ORDERS}/{id}?clientId={CLIENT}"))
+        .bearer(&t)
+        .txid("get")
+        .send()
+        .await
 }
 
 async fn search_count(app: &TestApp, client: &str, fields: Value) -> u64 {
     let t = app.token(client);
     let body = json!({"clientId": client, "searchFields": fields});
     let r = app
-        .send(
-            Method::POST,
-            &format!("{ORDERS}/search"),
-            Some(&t),
-            Some("search"),
-            Some(&body),
-        )
+        .post(&format!("{ORDERS}/search"))
+        .bearer(&t)
+        .txid("search")
+        .json(&body)
+        .send()
         .await
         .expect(StatusCode::OK);
     r.body["totalElements"].as_u64().unwrap()
@@ -859,15 +849,13 @@ both!(
         assert_eq!(search_count(&app, CLIENT, only_one.clone()).await, 1);
 
         let other = app.token("OTHER");
-        app.send(
-            Method::POST,
-            ORDERS,
-            Some(&other),
-            Some("dup-3"),
-            Some(&order_numbered("OTHER", "DUP-1")),
-        )
-        .await
-        .expect(StatusCode::CREATED);
+        app.post(ORDERS)
+            .bearer(&other)
+            .txid("dup-3")
+            .json(&order_numbered("OTHER", "DUP-1"))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
         assert_eq!(search_count(&app, "OTHER", only_one.clone()).await, 1);
         assert_eq!(search_count(&app, CLIENT, only_one).await, 1);
 

@@ -1,9 +1,7 @@
 //! The Fulfillment Orders API end to end, on SQLite and PostgreSQL.
 
-mod common;
-
-use axum::http::{Method, StatusCode};
-use common::fixtures::*;
+use crate::common::fixtures::*;
+use axum::http::StatusCode;
 use serde_json::json;
 
 const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
@@ -11,13 +9,11 @@ const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
 both!(create_sample_returns_documented_shape, |app| async move {
     let t = app.token("1234");
     let r = app
-        .send(
-            Method::POST,
-            ORDERS,
-            Some(&t),
-            Some("tx-1"),
-            Some(&seed_create("1234")),
-        )
+        .post(ORDERS)
+        .bearer(&t)
+        .txid("tx-1")
+        .json(&seed_create("1234"))
+        .send()
         .await
         .expect(StatusCode::CREATED);
     let b = &r.body;
@@ -39,7 +35,10 @@ both!(create_sample_returns_documented_shape, |app| async move {
 
     let path = format!("{ORDERS}/{id}?clientId=1234");
     let got = app
-        .send(Method::GET, &path, Some(&t), Some("tx-2"), None)
+        .get(&path)
+        .bearer(&t)
+        .txid("tx-2")
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(got.body, r.body);
@@ -50,24 +49,20 @@ both!(
     |app| async move {
         let t = app.token("NGST");
         let created = app
-            .send(
-                Method::POST,
-                ORDERS,
-                Some(&t),
-                Some("tx-1"),
-                Some(&seed_create("NGST")),
-            )
+            .post(ORDERS)
+            .bearer(&t)
+            .txid("tx-1")
+            .json(&seed_create("NGST"))
+            .send()
             .await
             .expect(StatusCode::CREATED);
         let id = created.body["orderId"].as_str().unwrap().to_string();
         let r = app
-            .send(
-                Method::PUT,
-                &format!("{ORDERS}/{id}"),
-                Some(&t),
-                Some("tx-2"),
-                Some(&seed_replace("NGST")),
-            )
+            .put(&format!("{ORDERS}/{id}"))
+            .bearer(&t)
+            .txid("tx-2")
+            .json(&seed_replace("NGST"))
+            .send()
             .await
             .expect(StatusCode::OK);
         assert_eq!(r.body["orderId"], id.as_str());
@@ -78,13 +73,10 @@ both!(
         assert_eq!(r.body["pbCreateDate"], created.body["pbCreateDate"]);
         assert_eq!(r.body["orderLines"][0]["unitPrice"], json!(10.0));
         let got = app
-            .send(
-                Method::GET,
-                &format!("{ORDERS}/{id}?clientId=NGST"),
-                Some(&t),
-                Some("tx-3"),
-                None,
-            )
+            .get(&format!("{ORDERS}/{id}?clientId=NGST"))
+            .bearer(&t)
+            .txid("tx-3")
+            .send()
             .await
             .expect(StatusCode::OK);
         assert_eq!(
@@ -98,13 +90,11 @@ both!(search_samples_return_the_envelope, |app| async move {
     let t = app.token("NGST");
     app.create_numbered(&t, "NGST", "N", 3).await;
     let r = app
-        .send(
-            Method::POST,
-            &format!("{ORDERS}/search"),
-            Some(&t),
-            Some("s1"),
-            Some(&seed_search("NGST")),
-        )
+        .post(&format!("{ORDERS}/search"))
+        .bearer(&t)
+        .txid("s1")
+        .json(&seed_search("NGST"))
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(r.body["totalElements"], 3);
@@ -118,26 +108,22 @@ both!(search_samples_return_the_envelope, |app| async move {
     assert!(r.body["orders"][0]["orderLines"].is_array());
 
     let s = app
-        .send(
-            Method::POST,
-            &format!("{ORDERS}/status/search"),
-            Some(&t),
-            Some("s2"),
-            Some(&seed_status_search("NGST")),
-        )
+        .post(&format!("{ORDERS}/status/search"))
+        .bearer(&t)
+        .txid("s2")
+        .json(&seed_status_search("NGST"))
+        .send()
         .await
         .expect(StatusCode::OK);
     assert_eq!(s.body["totalElements"], 0, "nothing is INPROGRESS yet");
     let received =
         json!({"clientId": "NGST", "searchFields": [{"name": "STATUS", "values": ["received"]}]});
     let s = app
-        .send(
-            Method::POST,
-            &format!("{ORDERS}/status/search"),
-            Some(&t),
-            Some("s3"),
-            Some(&received),
-        )
+        .post(&format!("{ORDERS}/status/search"))
+        .bearer(&t)
+        .txid("s3")
+        .json(&received)
+        .send()
         .await
         .expect(StatusCode::OK);
     let first = &s.body["orders"][0];

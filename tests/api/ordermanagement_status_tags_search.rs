@@ -2,13 +2,12 @@
 //! search (pb-api-research.md §1.6, §1.8–1.10; api-notes "Status", "Search"). On SQLite and
 //! PostgreSQL.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use axum::http::{Method, StatusCode};
+use crate::common;
+use crate::common::sendpro_fixtures::*;
+use axum::http::StatusCode;
 use chrono::{Duration, SecondsFormat, Utc};
-use common::sendpro_fixtures::*;
 use serde_json::{Value, json};
 
 const FULFILLMENT: &str = "/shippingservices/fulfillment/v1/orders";
@@ -26,37 +25,28 @@ fn tags_path(id: &str) -> String {
 }
 
 async fn put_tags(app: &common::TestApp, token: &str, id: &str, tags: Value) -> common::Resp {
-    app.send(
-        Method::PUT,
-        &tags_path(id),
-        Some(token),
-        None,
-        Some(&json!({"tagIds": tags})),
-    )
-    .await
+    app.put(&tags_path(id))
+        .bearer(token)
+        .json(&json!({"tagIds": tags}))
+        .send()
+        .await
 }
 
 async fn bulk_tags(app: &common::TestApp, token: &str, body: &Value) -> common::Resp {
-    app.send(
-        Method::PUT,
-        &format!("{OM}/orders/bulkTags"),
-        Some(token),
-        None,
-        Some(body),
-    )
-    .await
+    app.put(&format!("{OM}/orders/bulkTags"))
+        .bearer(token)
+        .json(body)
+        .send()
+        .await
 }
 
 async fn fulfillment_get(app: &common::TestApp, token: &str, id: &str) -> common::Resp {
-    app.send(
-        Method::GET,
-        &format!("{FULFILLMENT}/{id}?clientId={CLIENT}"),
-        Some(token),
-        Some("tx-status"),
-        None,
-    )
-    .await
-    .expect(StatusCode::OK)
+    app.get(&format!("{FULFILLMENT}/{id}?clientId={CLIENT}"))
+        .bearer(token)
+        .txid("tx-status")
+        .send()
+        .await
+        .expect(StatusCode::OK)
 }
 
 fn sorted(ids: &[&String]) -> Vec<String> {
@@ -157,13 +147,10 @@ both!(
         let id = om_create(&app, &t, "HOLD-1").await;
         let orders = json!([{"orderId": id}]);
         let r = app
-            .send(
-                Method::PATCH,
-                &format!("{OM}/orders/bulk/status"),
-                Some(&t),
-                None,
-                Some(&json!({"orders": orders, "status": "onhold", "reason": "address check"})),
-            )
+            .patch(&format!("{OM}/orders/bulk/status"))
+            .bearer(&t)
+            .json(&json!({"orders": orders, "status": "onhold", "reason": "address check"}))
+            .send()
             .await
             .expect(StatusCode::OK);
         assert_eq!(r.body["results"][0]["success"], true, "{}", r.body);
@@ -288,9 +275,7 @@ both!(bulk_status_refuses_malformed_requests, |app| async move {
         ),
     ];
     for (field, body) in cases {
-        let r = app
-            .send(Method::PATCH, &path, Some(&t), None, Some(&body))
-            .await;
+        let r = app.patch(&path).bearer(&t).json(&body).send().await;
         assert_names_field(&r, field);
     }
     let got = om_get(&app, &t, &id).await;
@@ -299,13 +284,10 @@ both!(bulk_status_refuses_malformed_requests, |app| async move {
 
     // 500 is within the limit.
     let r = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&t),
-            None,
-            Some(&json!({"orders": many(500), "status": "ONHOLD"})),
-        )
+        .patch(&path)
+        .bearer(&t)
+        .json(&json!({"orders": many(500), "status": "ONHOLD"}))
+        .send()
         .await
         .expect(StatusCode::OK);
     let results = r.body["results"].as_array().unwrap();
@@ -316,13 +298,10 @@ both!(bulk_status_refuses_malformed_requests, |app| async move {
 
     // An unknown field is refused, named, and changes nothing.
     let r = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&t),
-            None,
-            Some(&json!({"orders": [{"orderId": id}], "status": "CANCELED", "bogus": true})),
-        )
+        .patch(&path)
+        .bearer(&t)
+        .json(&json!({"orders": [{"orderId": id}], "status": "CANCELED", "bogus": true}))
+        .send()
         .await;
     assert_eq!(
         om_get(&app, &t, &id).await.body["orderInfo"]["status"],
@@ -435,9 +414,7 @@ both!(
             ("tagIds", json!({"tagIds": "vip"})),
         ];
         for (field, body) in cases {
-            let r = app
-                .send(Method::PUT, &path, Some(&t), None, Some(&body))
-                .await;
+            let r = app.put(&path).bearer(&t).json(&body).send().await;
             assert_names_field(&r, field);
         }
         let after = om_get(&app, &t, &id).await;
@@ -449,13 +426,10 @@ both!(
 
         // An unknown field is refused, named, and changes nothing.
         let r = app
-            .send(
-                Method::PUT,
-                &path,
-                Some(&t),
-                None,
-                Some(&json!({"tagIds": ["a"], "bogus": 1})),
-            )
+            .put(&path)
+            .bearer(&t)
+            .json(&json!({"tagIds": ["a"], "bogus": 1}))
+            .send()
             .await;
         assert_eq!(om_get(&app, &t, &id).await.body, before.body);
         assert_names_field(&r, "bogus");
@@ -783,15 +757,11 @@ both!(search_pages_from_zero, |app| async move {
 both!(search_never_shows_deleted_orders, |app| async move {
     let t = app.token(CLIENT);
     let [a, b, c] = search_fixture(&app).await;
-    app.send(
-        Method::DELETE,
-        &format!("{OM}/orders/{a}"),
-        Some(&t),
-        None,
-        None,
-    )
-    .await
-    .expect(StatusCode::OK);
+    app.delete(&format!("{OM}/orders/{a}"))
+        .bearer(&t)
+        .send()
+        .await
+        .expect(StatusCode::OK);
     for filters in [
         json!([]),
         json!([{"name": "orderId", "value": [a]}]),

@@ -1,14 +1,12 @@
 //! What operators rely on: health, readiness, metrics, request ids, compression, limits, history.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::common::fixtures::*;
+use crate::common::{Backend, TestApp};
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use common::fixtures::*;
-use common::{Backend, TestApp};
+use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use oms::http::rate_limit::RateLimiter;
 use oms::state::HttpSettings;
@@ -21,26 +19,17 @@ const OM: &str = "/ordermanagement/api/v1/orders";
 /// The order's history events, oldest first.
 async fn history(app: &TestApp, token: &str, id: &str) -> Vec<Value> {
     let r = app
-        .send(
-            Method::GET,
-            &format!("{OM}/{id}/history"),
-            Some(token),
-            None,
-            None,
-        )
+        .get(&format!("{OM}/{id}/history"))
+        .bearer(token)
+        .send()
         .await
         .expect(StatusCode::OK);
     r.body["events"].as_array().unwrap().clone()
 }
 
 both!(health_and_readiness_need_no_auth, |app| async move {
-    app.send(Method::GET, "/healthz", None, None, None)
-        .await
-        .expect(StatusCode::OK);
-    let r = app
-        .send(Method::GET, "/readyz", None, None, None)
-        .await
-        .expect(StatusCode::OK);
+    app.get("/healthz").send().await.expect(StatusCode::OK);
+    let r = app.get("/readyz").send().await.expect(StatusCode::OK);
     assert_eq!(r.body["status"], "ready");
 });
 
@@ -48,7 +37,7 @@ both!(
     readiness_fails_when_the_database_is_gone,
     |app| async move {
         app.store.close().await;
-        let r = app.send(Method::GET, "/readyz", None, None, None).await;
+        let r = app.get("/readyz").send().await;
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(r.header("retry-after"), Some("1"));
     }
@@ -58,24 +47,20 @@ both!(
     metrics_count_requests_by_route_and_status,
     |app| async move {
         let t = app.token("m1");
-        app.send(
-            Method::POST,
-            ORDERS,
-            Some(&t),
-            Some("m-1"),
-            Some(&seed_create("m1")),
-        )
-        .await
-        .expect(StatusCode::CREATED);
-        app.send(
-            Method::POST,
-            ORDERS,
-            Some(&t),
-            Some("m-1"),
-            Some(&seed_create("m1")),
-        )
-        .await
-        .expect(StatusCode::CREATED);
+        app.post(ORDERS)
+            .bearer(&t)
+            .txid("m-1")
+            .json(&seed_create("m1"))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+        app.post(ORDERS)
+            .bearer(&t)
+            .txid("m-1")
+            .json(&seed_create("m1"))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
         let response = app
             .router
             .clone()
@@ -115,22 +100,19 @@ both!(
 );
 
 both!(request_ids_are_generated_or_echoed, |app| async move {
-    let r = app.send(Method::GET, "/healthz", None, None, None).await;
+    let r = app.get("/healthz").send().await;
     let generated = r
         .header("x-request-id")
         .expect("generated request id")
         .to_string();
     let uuid = uuid::Uuid::parse_str(&generated).expect("a UUID");
     assert_eq!(uuid.get_version_num(), 4, "a random UUID: {generated}");
-    let again = app.send(Method::GET, "/healthz", None, None, None).await;
+    let again = app.get("/healthz").send().await;
     assert_ne!(again.header("x-request-id"), Some(generated.as_str()));
     let r = app
-        .raw(
-            Request::get("/healthz")
-                .header("x-request-id", "abc-123")
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .get("/healthz")
+        .header("x-request-id", "abc-123")
+        .send()
         .await;
     assert_eq!(r.header("x-request-id"), Some("abc-123"));
 });
@@ -172,43 +154,33 @@ both!(
 both!(history_records_every_change_in_order, |app| async move {
     let t = app.token("h1");
     let created = app
-        .send(
-            Method::POST,
-            ORDERS,
-            Some(&t),
-            Some("h-create"),
-            Some(&seed_create("h1")),
-        )
+        .post(ORDERS)
+        .bearer(&t)
+        .txid("h-create")
+        .json(&seed_create("h1"))
+        .send()
         .await
         .expect(StatusCode::CREATED);
     let id = created.body["orderId"].as_str().unwrap().to_string();
-    let patch = Request::patch(format!("{OM}/{id}"))
-        .header("authorization", format!("Bearer {t}"))
-        .header("x-pb-transactionid", "h-patch")
-        .header("content-type", "application/json")
-        .body(Body::from(
-            json!({"orderMessage": {"type": "GIFT", "message": "hi"}}).to_string(),
-        ))
-        .unwrap();
-    app.raw(patch).await.expect(StatusCode::OK);
-    app.send(
-        Method::PUT,
-        &format!("{OM}/{id}/tags"),
-        Some(&t),
-        None,
-        Some(&json!({"tagIds": ["a"]})),
-    )
-    .await
-    .expect(StatusCode::OK);
-    app.send(
-        Method::PATCH,
-        &format!("{OM}/bulk/status"),
-        Some(&t),
-        None,
-        Some(&json!({"orders": [{"orderId": id}], "status": "ONHOLD"})),
-    )
-    .await
-    .expect(StatusCode::OK);
+    app.patch(&format!("{OM}/{id}"))
+        .bearer(&t)
+        .txid("h-patch")
+        .json(&json!({"orderMessage": {"type": "GIFT", "message": "hi"}}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    app.put(&format!("{OM}/{id}/tags"))
+        .bearer(&t)
+        .json(&json!({"tagIds": ["a"]}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    app.patch(&format!("{OM}/bulk/status"))
+        .bearer(&t)
+        .json(&json!({"orders": [{"orderId": id}], "status": "ONHOLD"}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
     let events = history(&app, &t, &id).await;
     let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(
@@ -229,15 +201,11 @@ both!(history_records_every_change_in_order, |app| async move {
 
     // Another tenant sees nothing.
     let other = app.token("h2");
-    app.send(
-        Method::GET,
-        &format!("{OM}/{id}/history"),
-        Some(&other),
-        None,
-        None,
-    )
-    .await
-    .expect(StatusCode::NOT_FOUND);
+    app.get(&format!("{OM}/{id}/history"))
+        .bearer(&other)
+        .send()
+        .await
+        .expect(StatusCode::NOT_FOUND);
 });
 
 // `isGift: false` and no isGift are the same order (the view shows false for both), so a replace
@@ -249,7 +217,11 @@ both!(
         let mut without = seed_replace("NGST");
         without.as_object_mut().unwrap().remove("isGift");
         let created = app
-            .send(Method::POST, ORDERS, Some(&t), Some("g1"), Some(&without))
+            .post(ORDERS)
+            .bearer(&t)
+            .txid("g1")
+            .json(&without)
+            .send()
             .await
             .expect(StatusCode::CREATED);
         let id = created.body["orderId"].as_str().unwrap().to_string();
@@ -259,15 +231,13 @@ both!(
             let t = &t;
             let id = &id;
             async move {
-                app.send(
-                    Method::PUT,
-                    &format!("{ORDERS}/{id}"),
-                    Some(t),
-                    Some(tx),
-                    Some(&body),
-                )
-                .await
-                .expect(StatusCode::OK)
+                app.put(&format!("{ORDERS}/{id}"))
+                    .bearer(t)
+                    .txid(tx)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect(StatusCode::OK)
             }
         };
         put(seed_replace("NGST"), "g2").await;
@@ -287,13 +257,11 @@ both!(
     |app| async move {
         let t = app.token("h3");
         let created = app
-            .send(
-                Method::POST,
-                ORDERS,
-                Some(&t),
-                Some("h3"),
-                Some(&seed_create("h3")),
-            )
+            .post(ORDERS)
+            .bearer(&t)
+            .txid("h3")
+            .json(&seed_create("h3"))
+            .send()
             .await
             .expect(StatusCode::CREATED);
         let id = created.body["orderId"].as_str().unwrap().to_string();
@@ -302,15 +270,12 @@ both!(
             let (app, t, id) = (app.clone(), t.clone(), id.clone());
             tasks.push(tokio::spawn(async move {
                 let body = json!({"orderMessage": {"message": format!("m{i}")}});
-                app.send(
-                    Method::PATCH,
-                    &format!("{OM}/{id}"),
-                    Some(&t),
-                    None,
-                    Some(&body),
-                )
-                .await
-                .expect(StatusCode::OK);
+                app.patch(&format!("{OM}/{id}"))
+                    .bearer(&t)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect(StatusCode::OK);
             }));
         }
         for task in tasks {
@@ -346,7 +311,7 @@ async fn saturated_server_answers_503_at_once() {
     tokio::task::yield_now().await;
     let mut saw_503 = false;
     for _ in 0..100 {
-        let r = app.send(Method::GET, "/healthz", None, None, None).await;
+        let r = app.get("/healthz").send().await;
         if r.status == StatusCode::SERVICE_UNAVAILABLE {
             assert_eq!(r.header("retry-after"), Some("1"));
             assert_eq!(r.body["errors"][0]["errorCode"], "service_unavailable");
@@ -371,13 +336,14 @@ async fn slow_requests_time_out_with_the_configured_status() {
     let app = TestApp::with_settings(Backend::Sqlite, settings).await;
     let t = app.token("c1");
     let (_tx, rx) = tokio::sync::mpsc::channel::<Result<axum::body::Bytes, std::io::Error>>(1);
-    let stuck = Request::post(ORDERS)
-        .header("authorization", format!("Bearer {t}"))
-        .header("x-pb-transactionid", "slow")
+    let r = app
+        .post(ORDERS)
+        .bearer(&t)
+        .txid("slow")
         .header("content-type", "application/json")
         .body(Body::from_stream(tokio_stream_from(rx)))
-        .unwrap();
-    let r = app.raw(stuck).await;
+        .send()
+        .await;
     assert_eq!(r.status, StatusCode::REQUEST_TIMEOUT);
     assert_eq!(r.body["errors"][0]["errorCode"], "request_timeout");
 }
@@ -392,15 +358,19 @@ async fn rate_limit_answers_429_with_retry_after_per_client() {
     let (a, b) = (app.token("r1"), app.token("r2"));
     let path = format!("{OM}/PBnothing000");
     for _ in 0..2 {
-        app.send(Method::GET, &path, Some(&a), None, None)
+        app.get(&path)
+            .bearer(&a)
+            .send()
             .await
             .expect(StatusCode::NOT_FOUND);
     }
-    let limited = app.send(Method::GET, &path, Some(&a), None, None).await;
+    let limited = app.get(&path).bearer(&a).send().await;
     assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(limited.header("retry-after").is_some());
     assert_eq!(limited.body["errorCode"], "rate_limited");
-    app.send(Method::GET, &path, Some(&b), None, None)
+    app.get(&path)
+        .bearer(&b)
+        .send()
         .await
         .expect(StatusCode::NOT_FOUND);
 }
@@ -408,20 +378,22 @@ async fn rate_limit_answers_429_with_retry_after_per_client() {
 #[tokio::test]
 async fn cors_is_off_by_default_and_follows_configuration() {
     let app = TestApp::new(Backend::Sqlite).await;
-    let req = || {
-        Request::get("/healthz")
-            .header("origin", "https://shop.example")
-            .body(Body::empty())
-            .unwrap()
-    };
-    let r = app.raw(req()).await;
+    let r = app
+        .get("/healthz")
+        .header("origin", "https://shop.example")
+        .send()
+        .await;
     assert!(r.header("access-control-allow-origin").is_none());
     let settings = HttpSettings {
         cors_origins: vec!["https://shop.example".into()],
         ..HttpSettings::default()
     };
     let app = TestApp::with_settings(Backend::Sqlite, settings).await;
-    let r = app.raw(req()).await;
+    let r = app
+        .get("/healthz")
+        .header("origin", "https://shop.example")
+        .send()
+        .await;
     assert_eq!(
         r.header("access-control-allow-origin"),
         Some("https://shop.example")

@@ -1,9 +1,7 @@
 //! SQLite plans by statistics only if someone gathers them; the store does at open
 //! (`PRAGMA optimize`), and without them some searches read every matching row.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use oms::store::{OrderStore, SqliteStore, StoreOptions};
 use sqlx::Connection;
 

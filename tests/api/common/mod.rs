@@ -5,18 +5,20 @@
 #![allow(dead_code)]
 
 pub mod fixtures;
+pub mod process;
 pub mod sendpro_fixtures;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Method, Request, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use oms::auth::AuthKeys;
 use oms::state::HttpSettings;
 use oms::store::{self, OrderStore, StoreOptions};
 use oms::{AppState, app};
+use serde::Serialize;
 use serde_json::Value;
 use sqlx::Connection;
 use tower::ServiceExt;
@@ -113,30 +115,33 @@ impl TestApp {
         self.keys.issue(client_id, Some(scope), 3600).unwrap()
     }
 
-    /// Sends a request through the real router. `body` is sent as JSON when given.
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        txid: Option<&str>,
-        body: Option<&Value>,
-    ) -> Resp {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
+    /// Starts a request to this app: `app.request(method, path).bearer(&t).json(&b).send()`.
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder<'_> {
+        RequestBuilder {
+            app: self,
+            request: Request::builder().method(method).uri(path),
+            body: Body::empty(),
         }
-        if let Some(tx) = txid {
-            req = req.header("x-pb-transactionid", tx);
-        }
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(serde_json::to_vec(b).unwrap())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        self.raw(req).await
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::POST, path)
+    }
+
+    pub fn put(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::PUT, path)
+    }
+
+    pub fn patch(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::PATCH, path)
+    }
+
+    pub fn delete(&self, path: &str) -> RequestBuilder<'_> {
+        self.request(Method::DELETE, path)
     }
 
     /// Creates `count` orders for `client_id` through the Fulfillment API (client order ids
@@ -151,16 +156,14 @@ impl TestApp {
         let mut ids = Vec::with_capacity(count);
         for n in 0..count {
             let created = self
-                .send(
-                    Method::POST,
-                    "/shippingservices/fulfillment/v1/orders",
-                    Some(token),
-                    Some(&format!("{prefix}{n}")),
-                    Some(&fixtures::order_numbered(
-                        client_id,
-                        &format!("{prefix}-{n}"),
-                    )),
-                )
+                .post("/shippingservices/fulfillment/v1/orders")
+                .bearer(token)
+                .txid(&format!("{prefix}{n}"))
+                .json(&fixtures::order_numbered(
+                    client_id,
+                    &format!("{prefix}-{n}"),
+                ))
+                .send()
                 .await
                 .expect(StatusCode::CREATED);
             ids.push(created.body["orderId"].as_str().unwrap().to_string());
@@ -188,6 +191,77 @@ impl TestApp {
             headers,
             body,
         }
+    }
+}
+
+/// One request to a [`TestApp`], sent through the real router by [`RequestBuilder::send`].
+#[must_use = "a request does nothing until `.send().await`"]
+pub struct RequestBuilder<'a> {
+    app: &'a TestApp,
+    request: axum::http::request::Builder,
+    body: Body,
+}
+
+impl RequestBuilder<'_> {
+    /// `Authorization: Bearer {token}`.
+    pub fn bearer(self, token: &str) -> Self {
+        self.header("authorization", format!("Bearer {token}"))
+    }
+
+    /// `X-PB-TransactionId: {txid}`.
+    pub fn txid(self, txid: &str) -> Self {
+        self.header("x-pb-transactionid", txid)
+    }
+
+    /// Any header; the value may be a `HeaderValue` built from bytes that are not text.
+    pub fn header<V>(mut self, name: &str, value: V) -> Self
+    where
+        HeaderValue: TryFrom<V>,
+        <HeaderValue as TryFrom<V>>::Error: Into<axum::http::Error>,
+    {
+        self.request = self.request.header(name, value);
+        self
+    }
+
+    /// The body as JSON, with `Content-Type: application/json`.
+    pub fn json<T: Serialize + ?Sized>(self, body: &T) -> Self {
+        self.header("content-type", "application/json")
+            .body(serde_json::to_vec(body).unwrap())
+    }
+
+    /// The body exactly as given; no `Content-Type` is added.
+    pub fn body(mut self, body: impl Into<Body>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// [`bearer`](Self::bearer) when a token is given, for tests that also try none.
+    pub fn maybe_bearer(self, token: Option<&str>) -> Self {
+        match token {
+            Some(t) => self.bearer(t),
+            None => self,
+        }
+    }
+
+    /// [`txid`](Self::txid) when one is given, for tests that also try none.
+    pub fn maybe_txid(self, txid: Option<&str>) -> Self {
+        match txid {
+            Some(t) => self.txid(t),
+            None => self,
+        }
+    }
+
+    /// [`json`](Self::json) when a body is given (route tables whose GETs have none).
+    pub fn maybe_json(self, body: Option<&Value>) -> Self {
+        match body {
+            Some(b) => self.json(b),
+            None => self,
+        }
+    }
+
+    pub async fn send(self) -> Resp {
+        let request = self.request.body(self.body).expect("a valid test request");
+        self.app.raw(request).await
     }
 }
 
@@ -250,7 +324,8 @@ where
 }
 
 /// Writes a test once and runs it on both backends: `both!(name, |app| async move { ... });`
-#[macro_export]
+/// makes a module `name` with the tests `sqlite` and `postgres`. In scope in every test module
+/// through `#[macro_use] mod common` in `main.rs`.
 macro_rules! both {
     ($name:ident, |$app:ident| $body:expr) => {
         mod $name {

@@ -6,11 +6,8 @@
 //! /usr/lib/postgresql/*/bin, as the `postgres` user when run as root) on a free port, and fails
 //! (never skips) when that cannot be done.
 
-#[path = "common/fixtures.rs"]
-mod fixtures;
-#[path = "common/process.rs"]
-mod process;
-use process::{http, proc};
+use crate::common::fixtures;
+use crate::common::process::{http, proc};
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -2,11 +2,8 @@
 //! loses no acknowledged order, answers no request with a 5xx, stops accepting connections, exits
 //! successfully and leaves a consistent database behind.
 
-#[path = "common/fixtures.rs"]
-mod fixtures;
-#[path = "common/process.rs"]
-mod process;
-use process::{http, proc};
+use crate::common::fixtures;
+use crate::common::process::{http, proc};
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
