@@ -4,12 +4,10 @@
 //! Layers: `http` (routes, extractors, dialect adapters) → `service` (rules) → `store` (SQL).
 
 pub mod auth;
-pub mod buffered_log;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
-pub mod log_fields;
 pub mod seed;
 pub mod service;
 pub mod state;

@@ -19,7 +19,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed { .. } => telemetry::SEED_FILTER,
         _ => telemetry::SERVE_FILTER,
     };
-    let _log = telemetry::init(cli.config.log_format, filter)?;
+    let _log = telemetry::init(cli.config.log_format, filter);
     match command {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {

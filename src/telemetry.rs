@@ -3,11 +3,10 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
-use crate::buffered_log::{BufferedLog, FLUSH_EVERY, FlushGuard};
 use crate::config::LogFormat;
-use crate::log_fields::PlainFields;
 
 /// The server's default log filter: its own events and sqlx's warnings (slow statements).
 pub const SERVE_FILTER: &str = "info,sqlx=warn,tower_http=info";
@@ -16,26 +15,26 @@ pub const SERVE_FILTER: &str = "info,sqlx=warn,tower_http=info";
 pub const SEED_FILTER: &str = "info,sqlx=error";
 
 /// Human-readable logs by default, JSON lines with `OMS_LOG_FORMAT=json`; `RUST_LOG` filters.
-/// Colours only on a terminal: redirected to a file or a log collector, escape codes are noise
-/// (and formatting them was a visible share of the server's time per request).
+/// Colours only on a terminal: redirected to a file or a log collector, escape codes are noise.
 ///
-/// Lines reach stdout through [`BufferedLog`], at most [`FLUSH_EVERY`] late; keep the guard
-/// until the process ends, so that the last lines are written too.
-pub fn init(format: LogFormat, default_filter: &str) -> std::io::Result<FlushGuard> {
+/// Lines reach stdout from `tracing-appender`'s writer thread, so no request waits on a write.
+/// It is not lossy: when its queue is full, logging waits rather than dropping lines. Keep the
+/// guard until the process ends, so that the last lines are written too.
+pub fn init(format: LogFormat, default_filter: &str) -> WorkerGuard {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
-    let (writer, guard) = BufferedLog::start(std::io::stdout(), FLUSH_EVERY)?;
-    let terminal = std::io::stdout().is_terminal();
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(terminal)
+        .with_ansi(std::io::stdout().is_terminal())
         .with_writer(writer);
     let _ = match format {
-        LogFormat::Text if terminal => builder.try_init(),
-        LogFormat::Text => builder.fmt_fields(PlainFields).try_init(),
+        LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
-    Ok(guard)
+    guard
 }
 
 /// The process-wide Prometheus recorder (the `metrics` facade is global by design); installed on
