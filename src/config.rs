@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 
 use axum::http::StatusCode;
 
@@ -96,10 +97,10 @@ pub struct Config {
         default_value = "sqlite://oms.db",
         global = true
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
     /// HS256 secret; generated and kept beside the SQLite file when absent.
     #[arg(long, env = "OMS_JWT_SECRET", hide_env_values = true, global = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     #[arg(
         long,
         env = "OMS_JWT_ALGORITHM",
@@ -201,15 +202,15 @@ impl Config {
     }
 
     pub fn is_sqlite(&self) -> bool {
-        self.database_url.starts_with("sqlite:")
+        self.database_url().starts_with("sqlite:")
     }
 
     /// The file the generated secret lives in, beside the SQLite database.
     pub fn secret_file(&self) -> Option<PathBuf> {
-        let path = self
-            .database_url
+        let url = self.database_url();
+        let path = url
             .strip_prefix("sqlite://")
-            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+            .or_else(|| url.strip_prefix("sqlite:"))?;
         let path = path.split('?').next().unwrap_or(path);
         if path.is_empty() || path.contains(":memory:") {
             return None;
@@ -233,8 +234,8 @@ impl Config {
             let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             return AuthKeys::public_key(algorithm, &pem, &self.jwt_issuer, audience);
         }
-        let secret = match &self.jwt_secret {
-            Some(s) if s.len() >= 16 => s.clone(),
+        let secret = match self.jwt_secret.as_ref().map(ExposeSecret::expose_secret) {
+            Some(s) if s.len() >= 16 => s.to_string(),
             Some(_) => anyhow::bail!("OMS_JWT_SECRET must be at least 16 bytes"),
             None => {
                 let file = self
@@ -252,20 +253,24 @@ impl Config {
 
     /// Printable form with the database password hidden.
     pub fn redacted_database_url(&self) -> String {
-        match (self.database_url.find("://"), self.database_url.rfind('@')) {
+        let url = self.database_url();
+        match (url.find("://"), url.rfind('@')) {
             (Some(scheme), Some(at)) if at > scheme => {
-                let creds = &self.database_url[scheme + 3..at];
+                let creds = &url[scheme + 3..at];
                 match creds.split_once(':') {
-                    Some((user, _)) => format!(
-                        "{}{user}:***{}",
-                        &self.database_url[..scheme + 3],
-                        &self.database_url[at..]
-                    ),
-                    None => self.database_url.clone(),
+                    Some((user, _)) => {
+                        format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+                    }
+                    None => url.to_string(),
                 }
             }
-            _ => self.database_url.clone(),
+            _ => url.to_string(),
         }
+    }
+
+    /// The database URL, password and all: for connecting, never for printing.
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
     }
 }
 
@@ -317,6 +322,21 @@ mod tests {
             Some(PathBuf::from("data/oms.db.jwt-secret"))
         );
         assert_eq!(config("postgres://u:p@h/db").secret_file(), None);
+    }
+
+    #[test]
+    fn debug_output_shows_no_secret() {
+        let cli = Cli::parse_from([
+            "oms",
+            "--database-url",
+            "postgres://u:hunter2@h/db",
+            "--jwt-secret",
+            "a-very-secret-signing-key",
+        ]);
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("a-very-secret-signing-key"), "{shown}");
+        assert_eq!(cli.config.database_url(), "postgres://u:hunter2@h/db");
     }
 
     #[test]

@@ -24,7 +24,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {
             let store =
-                store::connect(&cli.config.database_url, &cli.config.store_options()).await?;
+                store::connect(cli.config.database_url(), &cli.config.store_options()).await?;
             store.close().await;
             tracing::info!(database = %cli.config.redacted_database_url(), "migrations applied");
             Ok(())
@@ -58,7 +58,7 @@ async fn main() -> anyhow::Result<()> {
                 seed: seed.unwrap_or_else(rand::random),
                 writers: 2,
             };
-            let store = store::connect(&cli.config.database_url, &cli.config.store_options())
+            let store = store::connect(cli.config.database_url(), &cli.config.store_options())
                 .await
                 .with_context(|| format!("opening {}", cli.config.redacted_database_url()))?;
             let report = oms::seed::run(store.clone(), &options).await;
@@ -108,7 +108,7 @@ async fn healthcheck(config: &Config) -> anyhow::Result<()> {
 async fn serve(config: &Config) -> anyhow::Result<()> {
     let signals = Signals::install();
     let auth = config.auth_keys()?;
-    let store = store::connect(&config.database_url, &config.store_options())
+    let store = store::connect(config.database_url(), &config.store_options())
         .await
         .with_context(|| format!("opening {}", config.redacted_database_url()))?;
     let listener = tokio::net::TcpListener::bind(config.bind)
