@@ -35,14 +35,16 @@ pub enum Command {
     Openapi,
     /// Exit 0 when the server on OMS_BIND answers /healthz (for container health checks).
     Healthcheck,
-    /// Print a bearer token for this configuration.
+    /// Print a bearer token for this configuration (signed with the server's secret).
     Token {
-        #[arg(long)]
+        /// The tenant the token acts for.
+        #[arg(long, value_parser = parse_client_id)]
         client_id: String,
         /// Space-separated scopes (orders:read orders:write); absent means both.
-        #[arg(long)]
+        #[arg(long, value_parser = parse_scopes)]
         scope: Option<String>,
-        #[arg(long, default_value_t = 3600)]
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
         ttl: u64,
     },
     /// Insert generated orders (statuses, brands, 1-5 lines, tags; dated over the last two
@@ -52,8 +54,15 @@ pub enum Command {
         #[arg(long)]
         orders: u64,
         /// How many tenants share them (client ids 1000, 1001, ...).
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..), conflicts_with = "client_id")]
         clients: u32,
+        /// Every order for this tenant instead (the client id your tokens carry).
+        #[arg(long, value_parser = parse_client_id)]
+        client_id: Option<String>,
+        /// Date the orders over this many days before today (searches without a date
+        /// criterion see the last six months).
+        #[arg(long, default_value_t = crate::seed::SPAN_DAYS, value_parser = clap::value_parser!(i64).range(1..=3650))]
+        days: i64,
         /// Orders per transaction.
         #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=10_000))]
         batch: u64,
@@ -101,6 +110,10 @@ pub struct Config {
     /// HS256 secret; generated and kept beside the SQLite file when absent.
     #[arg(long, env = "OMS_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<SecretString>,
+    /// File holding the HS256 secret, generated (mode 0600) when absent; by default the file
+    /// beside the SQLite database.
+    #[arg(long, env = "OMS_JWT_SECRET_FILE", global = true)]
+    pub jwt_secret_file: Option<PathBuf>,
     #[arg(
         long,
         env = "OMS_JWT_ALGORITHM",
@@ -129,6 +142,9 @@ pub struct Config {
         global = true
     )]
     pub db_acquire_timeout: u64,
+    /// Seconds start-up waits for a PostgreSQL that does not answer yet, retrying.
+    #[arg(long, env = "OMS_DB_CONNECT_WAIT", default_value_t = 60, global = true)]
+    pub db_connect_wait: u64,
     #[arg(
         long,
         env = "OMS_LOG_FORMAT",
@@ -175,6 +191,7 @@ impl Config {
         StoreOptions {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_secs(self.db_acquire_timeout.max(1)),
+            connect_wait: Duration::from_secs(self.db_connect_wait),
         }
     }
 
@@ -201,12 +218,22 @@ impl Config {
         })
     }
 
-    pub fn is_sqlite(&self) -> bool {
-        self.database_url().starts_with("sqlite:")
+    /// Refuses a database URL no backend takes, before anything else is read or opened.
+    pub fn check_database_url(&self) -> anyhow::Result<()> {
+        let url = self.database_url();
+        let known = ["sqlite:", "postgres://", "postgresql://"];
+        if known.iter().any(|scheme| url.starts_with(scheme)) {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "the database URL {} is not one oms can use: it must start with sqlite: (a file, \
+             for example sqlite://oms.db) or postgres:// (set --database-url or DATABASE_URL)",
+            self.redacted_database_url()
+        )
     }
 
-    /// The file the generated secret lives in, beside the SQLite database.
-    pub fn secret_file(&self) -> Option<PathBuf> {
+    /// The SQLite database file, for a `sqlite:` URL naming a file.
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
         let url = self.database_url();
         let path = url
             .strip_prefix("sqlite://")
@@ -215,7 +242,44 @@ impl Config {
         if path.is_empty() || path.contains(":memory:") {
             return None;
         }
-        Some(PathBuf::from(format!("{path}.jwt-secret")))
+        Some(PathBuf::from(path))
+    }
+
+    /// The keys `oms token` signs with: the server's. With the generated secret that is the
+    /// file beside the server's database, so a database that does not exist here means the
+    /// command runs somewhere else than the server, and a token it signed would be refused.
+    pub fn token_keys(&self) -> anyhow::Result<AuthKeys> {
+        self.check_database_url()?;
+        let generated = self.jwt_secret.is_none()
+            && self.jwt_secret_file.is_none()
+            && self.jwt_algorithm == JwtAlgorithm::Hs256;
+        if let (true, Some(db)) = (generated, self.sqlite_file())
+            && !db.exists()
+        {
+            let shown = std::path::absolute(&db).unwrap_or(db);
+            anyhow::bail!(
+                "no SQLite database at {}: `oms token` signs with the secret kept beside the \
+                 server's database. Run it from the directory the server runs in, or pass the \
+                 server's --database-url (or DATABASE_URL), or set OMS_JWT_SECRET",
+                shown.display()
+            );
+        }
+        self.auth_keys()
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url().starts_with("sqlite:")
+    }
+
+    /// The file the generated secret lives in: `OMS_JWT_SECRET_FILE`, else beside the SQLite
+    /// database.
+    pub fn secret_file(&self) -> Option<PathBuf> {
+        if let Some(file) = &self.jwt_secret_file {
+            return Some(file.clone());
+        }
+        let mut file = self.sqlite_file()?.into_os_string();
+        file.push(".jwt-secret");
+        Some(PathBuf::from(file))
     }
 
     /// The verification keys, generating the SQLite-side secret on first use.
@@ -235,12 +299,18 @@ impl Config {
             return AuthKeys::public_key(algorithm, &pem, &self.jwt_issuer, audience);
         }
         let secret = match self.jwt_secret.as_ref().map(ExposeSecret::expose_secret) {
+            Some(PLACEHOLDER_SECRET) => anyhow::bail!(
+                "OMS_JWT_SECRET is still the example placeholder, which anyone can read; set a \
+                 secret of your own (for example `openssl rand -hex 32`), or leave it unset and \
+                 set OMS_JWT_SECRET_FILE to have one generated"
+            ),
             Some(s) if s.len() >= 16 => s.to_string(),
             Some(_) => anyhow::bail!("OMS_JWT_SECRET must be at least 16 bytes"),
             None => {
-                let file = self
-                    .secret_file()
-                    .context("OMS_JWT_SECRET is required unless the database is a SQLite file")?;
+                let file = self.secret_file().context(
+                    "OMS_JWT_SECRET or OMS_JWT_SECRET_FILE is required unless the database is \
+                     a SQLite file",
+                )?;
                 load_or_create_secret(&file)?
             }
         };
@@ -274,6 +344,9 @@ impl Config {
     }
 }
 
+/// The secret an earlier compose file shipped as an example.
+const PLACEHOLDER_SECRET: &str = "change-me-to-a-long-random-secret";
+
 fn load_or_create_secret(file: &Path) -> anyhow::Result<String> {
     if let Ok(existing) = std::fs::read_to_string(file) {
         let s = existing.trim().to_string();
@@ -287,6 +360,33 @@ fn load_or_create_secret(file: &Path) -> anyhow::Result<String> {
     write_private(file, &secret).with_context(|| format!("writing {}", file.display()))?;
     tracing::info!(file = %file.display(), "generated a JWT secret");
     Ok(secret)
+}
+
+/// A client id as tokens carry it: not empty, no white space or control characters.
+fn parse_client_id(value: &str) -> Result<String, String> {
+    if value.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    Ok(value.to_string())
+}
+
+/// Space-separated scopes, each one the server knows.
+fn parse_scopes(value: &str) -> Result<String, String> {
+    let known = [crate::auth::SCOPE_READ, crate::auth::SCOPE_WRITE];
+    let scopes: Vec<&str> = value.split_whitespace().collect();
+    if scopes.is_empty() {
+        return Err(format!("name at least one of: {}", known.join(", ")));
+    }
+    if let Some(unknown) = scopes.iter().find(|s| !known.contains(s)) {
+        return Err(format!(
+            "unknown scope {unknown:?}; the scopes are: {}",
+            known.join(", ")
+        ));
+    }
+    Ok(scopes.join(" "))
 }
 
 #[cfg(unix)]
@@ -337,6 +437,82 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(!shown.contains("a-very-secret-signing-key"), "{shown}");
         assert_eq!(cli.config.database_url(), "postgres://u:hunter2@h/db");
+    }
+
+    #[test]
+    fn only_urls_a_backend_takes_are_accepted() {
+        assert!(config("sqlite://oms.db").check_database_url().is_ok());
+        assert!(config("postgres://u@h/db").check_database_url().is_ok());
+        let err = config("mysql://u:pw@h/db")
+            .check_database_url()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("mysql://u:***@h/db"), "{text}");
+        assert!(!text.contains("pw@"), "{text}");
+    }
+
+    #[test]
+    fn a_token_needs_the_servers_database_when_the_secret_is_generated() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("missing.db");
+        let err = config(&format!("sqlite://{}", db.display()))
+            .token_keys()
+            .err()
+            .expect("refused");
+        assert!(err.to_string().contains(&db.display().to_string()), "{err}");
+        assert!(
+            !dir.path().join("missing.db.jwt-secret").exists(),
+            "no secret made"
+        );
+        std::fs::write(&db, b"").unwrap();
+        assert!(
+            config(&format!("sqlite://{}", db.display()))
+                .token_keys()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn token_arguments_are_checked() {
+        let parse = |args: &[&str]| Cli::try_parse_from([&["oms", "token"], args].concat());
+        assert!(parse(&["--client-id", "1234"]).is_ok());
+        assert!(parse(&["--client-id", ""]).is_err());
+        assert!(parse(&["--client-id", "a b"]).is_err());
+        assert!(parse(&["--client-id", "1234", "--ttl", "0"]).is_err());
+        assert!(parse(&["--client-id", "1234", "--scope", "orders:raed"]).is_err());
+        assert!(parse(&["--client-id", "1234", "--scope", "orders:read orders:write"]).is_ok());
+    }
+
+    #[test]
+    fn the_example_placeholder_secret_is_refused_and_a_secret_file_is_generated() {
+        let placeholder = Cli::parse_from(["oms", "--jwt-secret", PLACEHOLDER_SECRET]);
+        let err = placeholder.config.auth_keys().err().expect("refused");
+        assert!(err.to_string().contains("placeholder"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwt-secret");
+        let cli = Cli::parse_from([
+            "oms",
+            "--database-url",
+            "postgres://u@h/db",
+            "--jwt-secret-file",
+            file.to_str().unwrap(),
+        ]);
+        let token = cli
+            .config
+            .token_keys()
+            .unwrap()
+            .issue("1234", None, 60)
+            .unwrap();
+        assert!(file.exists());
+        assert_eq!(
+            cli.config
+                .auth_keys()
+                .unwrap()
+                .verify(&token)
+                .unwrap()
+                .client_id,
+            "1234"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 use std::future::IntoFuture;
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,8 +12,10 @@ use oms::{AppState, app, store, telemetry};
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// A failure is one line on stderr, its causes after colons, and exit status 1: most are a
+/// user's mistake (a wrong URL, a missing file), where a backtrace would only bury the cause.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let mut cli = Cli::parse();
     let command = cli.command.take().unwrap_or(Command::Serve);
     let filter = match command {
@@ -20,9 +23,20 @@ async fn main() -> anyhow::Result<()> {
         _ => telemetry::SERVE_FILTER,
     };
     let _log = telemetry::init(cli.config.log_format, filter);
+    match run(command, &cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, cli: &Cli) -> anyhow::Result<()> {
     match command {
         Command::Serve => serve(&cli.config).await,
         Command::Migrate => {
+            cli.config.check_database_url()?;
             let store =
                 store::connect(cli.config.database_url(), &cli.config.store_options()).await?;
             store.close().await;
@@ -41,19 +55,24 @@ async fn main() -> anyhow::Result<()> {
             scope,
             ttl,
         } => {
-            let keys = cli.config.auth_keys()?;
+            let keys = cli.config.token_keys()?;
             println!("{}", keys.issue(&client_id, scope.as_deref(), ttl)?);
             Ok(())
         }
         Command::Seed {
             orders,
             clients,
+            client_id,
+            days,
             batch,
             seed,
         } => {
+            cli.config.check_database_url()?;
             let options = oms::seed::SeedOptions {
                 orders,
                 clients,
+                client_id,
+                days,
                 batch: batch as usize,
                 seed: seed.unwrap_or_else(rand::random),
                 writers: 2,
@@ -93,24 +112,29 @@ async fn healthcheck(config: &Config) -> anyhow::Result<()> {
         stream.read_to_end(&mut response).await?;
         anyhow::Ok(response)
     };
+    let url = format!("http://{addr}/healthz");
     let response = tokio::time::timeout(Duration::from_secs(5), check)
         .await
-        .context("health check timed out")??;
+        .with_context(|| format!("health check of {url}: no answer within 5 s"))?
+        .with_context(|| format!("health check of {url}"))?;
     let status_line = String::from_utf8_lossy(&response);
     anyhow::ensure!(
         status_line.starts_with("HTTP/1.0 200") || status_line.starts_with("HTTP/1.1 200"),
-        "unhealthy: {}",
-        status_line.lines().next().unwrap_or("")
+        "health check of {url}: {}",
+        status_line.lines().next().unwrap_or("no response")
     );
     Ok(())
 }
 
 async fn serve(config: &Config) -> anyhow::Result<()> {
+    config.check_database_url()?;
     let signals = Signals::install();
-    let auth = config.auth_keys()?;
+    // The database first: a SQLite file that cannot be opened explains a secret that cannot be
+    // written beside it.
     let store = store::connect(config.database_url(), &config.store_options())
         .await
         .with_context(|| format!("opening {}", config.redacted_database_url()))?;
+    let auth = config.auth_keys()?;
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;

@@ -29,13 +29,17 @@ use crate::domain::order::{
 use crate::domain::{Order, Status, money};
 use crate::store::OrderStore;
 
-/// How far back the generated orders reach.
+/// How far back the generated orders reach by default.
 pub const SPAN_DAYS: i64 = 730;
 
 #[derive(Debug, Clone)]
 pub struct SeedOptions {
     pub orders: u64,
     pub clients: u32,
+    /// Every order for this tenant instead of `clients` numbered ones.
+    pub client_id: Option<String>,
+    /// The orders are dated over this many days before today.
+    pub days: i64,
     pub batch: usize,
     pub seed: u64,
     /// Batches written at once (PostgreSQL uses them in parallel; SQLite queues them).
@@ -58,6 +62,8 @@ pub fn client_id(k: u32) -> String {
 pub struct Generator {
     seed: u64,
     clients: u32,
+    tenant: Option<String>,
+    span_days: i64,
     total: u64,
     anchor: DateTime<Utc>,
 }
@@ -68,9 +74,23 @@ impl Generator {
         Generator {
             seed,
             clients: clients.max(1),
+            tenant: None,
+            span_days: SPAN_DAYS,
             total: total.max(1),
             anchor,
         }
+    }
+
+    /// Every order for `client_id` instead of the numbered tenants.
+    pub fn for_client(mut self, client_id: Option<String>) -> Generator {
+        self.tenant = client_id;
+        self
+    }
+
+    /// Dated over `days` before the anchor instead of [`SPAN_DAYS`].
+    pub fn over_days(mut self, days: i64) -> Generator {
+        self.span_days = days.max(1);
+        self
     }
 
     /// Anchored at the start of today (UTC), so that a seed reproduces the same orders all day.
@@ -90,8 +110,11 @@ impl Generator {
     /// The `index`-th order and its creation event.
     pub fn order(&self, index: u64) -> (Order, HistoryEvent) {
         let mut rng = StdRng::seed_from_u64(mix(self.seed, index));
-        let client_id = client_id((index % u64::from(self.clients)) as u32);
-        let span_ms = SPAN_DAYS * 86_400_000;
+        let client_id = match &self.tenant {
+            Some(tenant) => tenant.clone(),
+            None => client_id((index % u64::from(self.clients)) as u32),
+        };
+        let span_ms = self.span_days * 86_400_000;
         let slot = (index.min(self.total - 1) as f64 + rng.r#gen::<f64>()) / self.total as f64;
         let age_ms = (span_ms as f64 * (1.0 - slot)) as i64;
         let pb_create_date = self.anchor - chrono::Duration::milliseconds(age_ms);
@@ -258,7 +281,9 @@ impl Generator {
 /// Inserts `options.orders` generated orders through `store`, with a progress bar on a terminal.
 pub async fn run(store: Arc<dyn OrderStore>, options: &SeedOptions) -> anyhow::Result<SeedReport> {
     anyhow::ensure!(options.batch > 0, "--batch must be at least 1");
-    let generator = Generator::today(options.seed, options.clients, options.orders);
+    let generator = Generator::today(options.seed, options.clients, options.orders)
+        .for_client(options.client_id.clone())
+        .over_days(options.days);
     let bar = ProgressBar::new(options.orders);
     bar.set_style(
         ProgressStyle::with_template(
@@ -573,5 +598,16 @@ mod tests {
         let clients: std::collections::HashSet<_> =
             batch.iter().map(|(o, _)| o.client_id.clone()).collect();
         assert_eq!(clients.len(), 3);
+    }
+
+    #[test]
+    fn one_named_client_gets_every_order_within_the_days_asked_for() {
+        let g = generator().for_client(Some("1234".into())).over_days(90);
+        let oldest = g.anchor - chrono::Duration::days(90);
+        for (order, event) in g.batch(0, 500) {
+            assert_eq!(order.client_id, "1234");
+            assert_eq!(event.actor, "1234");
+            assert!(order.pb_create_date <= g.anchor && order.pb_create_date >= oldest);
+        }
     }
 }

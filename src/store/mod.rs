@@ -139,6 +139,9 @@ pub struct StoreOptions {
     /// `None`: each backend's default ([`POSTGRES_CONNECTIONS`]; SQLite: two readers per core).
     pub max_connections: Option<u32>,
     pub acquire_timeout: Duration,
+    /// How long start-up waits for a PostgreSQL that does not answer yet (compose and
+    /// orchestrators start services in any order).
+    pub connect_wait: Duration,
 }
 
 /// PostgreSQL connections when none is configured.
@@ -149,6 +152,7 @@ impl Default for StoreOptions {
         StoreOptions {
             max_connections: None,
             acquire_timeout: Duration::from_secs(3),
+            connect_wait: Duration::from_secs(60),
         }
     }
 }
@@ -156,12 +160,50 @@ impl Default for StoreOptions {
 /// Opens the backend the URL names and applies its migrations.
 pub async fn connect(url: &str, options: &StoreOptions) -> anyhow::Result<Arc<dyn OrderStore>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(Arc::new(PgStore::connect(url, options).await?))
+        Ok(Arc::new(connect_postgres(url, options).await?))
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url, options).await?))
     } else {
-        anyhow::bail!("DATABASE_URL must start with sqlite: or postgres:// (got {url:?})")
+        anyhow::bail!("the database URL must start with sqlite: or postgres://")
     }
+}
+
+/// Connects, retrying with a growing pause while PostgreSQL does not answer yet (refused,
+/// starting up), for at most `options.connect_wait`; any other failure ends it at once.
+async fn connect_postgres(url: &str, options: &StoreOptions) -> anyhow::Result<PgStore> {
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match PgStore::connect(url, options).await {
+            Ok(store) => return Ok(store),
+            Err(error)
+                if is_not_up_yet(&error) && started.elapsed() + pause < options.connect_wait =>
+            {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    retry_in_ms = pause.as_millis() as u64,
+                    "PostgreSQL does not answer yet; waiting for it"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Refused or reset connections, a server still starting (57P03) or not accepting yet.
+fn is_not_up_yet(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some()
+            || match cause.downcast_ref::<sqlx::Error>() {
+                Some(sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut) => true,
+                Some(sqlx::Error::Database(db)) => db
+                    .code()
+                    .is_some_and(|c| c == "57P03" || c.starts_with("08")),
+                _ => false,
+            }
+    })
 }
 
 /// Maps the errors every backend shares; unique violations are named by each backend.
@@ -189,4 +231,37 @@ fn is_unavailable_code(code: Option<&str>) -> bool {
 fn test_database_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn start_up_waits_for_a_postgresql_that_does_not_answer_then_gives_up() {
+        let options = StoreOptions {
+            connect_wait: Duration::from_millis(1200),
+            ..StoreOptions::default()
+        };
+        let started = std::time::Instant::now();
+        let err = connect("postgres://postgres@127.0.0.1:1/postgres", &options)
+            .await
+            .err()
+            .expect("nothing listens on port 1");
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(700),
+            "gave up at once: {waited:?}"
+        );
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        assert!(is_not_up_yet(&err), "{err:#}");
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_or_database_is_not_waited_for() {
+        let url = format!("{}_does_not_exist", test_database_url());
+        let started = std::time::Instant::now();
+        assert!(connect(&url, &StoreOptions::default()).await.is_err());
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
 }

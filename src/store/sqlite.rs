@@ -2,9 +2,11 @@
 //! writer at a time, and queueing writers on our own pool (instead of letting them race for the
 //! file lock) is what keeps "database is locked" from ever reaching a client.
 
+use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Sqlite;
@@ -48,6 +50,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true);
+        check_file(connect.get_filename())?;
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
@@ -94,6 +97,32 @@ impl SqliteStore {
             .await
             .map_err(classify)
     }
+}
+
+/// Opens (or creates) the database file the way SQLite will, so that a failure reads as the
+/// operating system says it ("Permission denied", with the path) instead of SQLite's
+/// "(code: 14) unable to open database file".
+fn check_file(path: &Path) -> anyhow::Result<()> {
+    if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && !dir.is_dir()
+    {
+        anyhow::bail!(
+            "cannot open the SQLite database {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        );
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map(drop)
+        .with_context(|| format!("cannot open the SQLite database {}", path.display()))
 }
 
 /// SQLite names the columns of a violated unique index in its message.
@@ -232,6 +261,21 @@ mod tests {
             ..StoreOptions::default()
         };
         (SqliteStore::connect(&url, &options).await.unwrap(), dir)
+    }
+
+    #[tokio::test]
+    async fn a_database_that_cannot_be_opened_is_named_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nowhere/oms.db");
+        let url = format!("sqlite://{}", missing.display());
+        let err = SqliteStore::connect(&url, &StoreOptions::default())
+            .await
+            .err()
+            .expect("refused");
+        let text = format!("{err:#}");
+        assert!(text.contains(&missing.display().to_string()), "{text}");
+        assert!(text.contains("does not exist"), "{text}");
+        assert!(!text.contains("code: 14"), "{text}");
     }
 
     #[test]
