@@ -69,9 +69,9 @@ impl PgStore {
 }
 
 /// Searches count with index-only scans, which stay index-only only on pages VACUUM has marked
-/// all-visible: after 34,000 creates without one, the benchmark's search count read the heap
-/// 9,275 times and took four times as long. Migration 0005 asks autovacuum to come early; with
-/// autovacuum off nothing comes, which is easy to miss on a server someone else set up.
+/// all-visible; after many writes without a VACUUM the counts read the heap again. Migration
+/// 0005 asks autovacuum to come early; with autovacuum off nothing comes, which is easy to miss
+/// on a server someone else set up.
 fn autovacuum_is_off(setting: &str) -> bool {
     setting.trim().eq_ignore_ascii_case("off")
 }

@@ -28,9 +28,8 @@ use crate::domain::search::{Page, SearchQuery};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// Readers when none is configured: two per core, at most ten. A read runs on this process's
-/// CPU, so readers beyond the cores only share it: on 2 cores with 8 concurrent searches, 10
-/// readers gave the same throughput as 4 with p99 46-52 ms instead of 33-39 ms, each reader
-/// holding about 6.5 MB at peak (page and statement caches): 75 MB in all instead of 50 MB.
+/// CPU, so readers beyond the cores only share it, while each holds its page and statement
+/// caches (bench/README.md has the measurements).
 pub fn default_readers() -> u32 {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     (2 * cores).clamp(2, 10) as u32

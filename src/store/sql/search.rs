@@ -13,7 +13,7 @@ pub(super) fn push_from_where(qb: &mut Sql<'_>, client_id: &str, query: &SearchQ
         qb.push(" AND ");
         match filter {
             // Two index lookups joined, not `order_id IN … OR client_order_id_lc IN …`: with
-            // a date window beside the OR, SQLite walked the window instead (6 s at 1M orders).
+            // a date window beside the OR, SQLite walks the window instead.
             Filter::OrderIdOrClientOrderId(values) => {
                 qb.push("o.order_id IN (SELECT i.order_id FROM orders i WHERE ");
                 push_in(qb, "i.order_id", values);
@@ -96,12 +96,10 @@ pub(in crate::store) const SORT_MATCHES_UP_TO: u64 = 50_000;
 ///
 /// Sorted by createDate or updateDate, PostgreSQL walks that date's index and filters, assuming
 /// the matches are spread evenly along it. They are not: client dates follow the order's own
-/// pbCreateDate, so with the six-month window oldest-first the walk passes three quarters of a
-/// million entries before its first match (the seed sample's own search, two statuses and an
-/// order type by createDate: 101 ms for page 1 at 1M orders, 24,000 matches). Sorting the
-/// matches costs what reading them costs, and with a status filter they are read from an index
-/// of status and window that carries both client dates (migration 0009): 13 ms for that search.
-/// A large result would cost more to sort than a walk, so the count bounds it; other filters'
+/// pbCreateDate, so with the six-month window oldest-first the walk passes most of the window
+/// before its first match. Sorting the matches costs what reading them costs, and with a status
+/// filter they are read from an index of status and window that carries both client dates
+/// (migration 0009). A large result would cost more to sort than a walk, so the count bounds it; other filters'
 /// indexes do not carry the dates, so the sort would read every match's row.
 pub(in crate::store) fn sort_matches(query: &SearchQuery, total: u64) -> bool {
     total <= SORT_MATCHES_UP_TO
@@ -112,10 +110,9 @@ pub(in crate::store) fn sort_matches(query: &SearchQuery, total: u64) -> bool {
 /// `AND o.pb_update_date >= from` for a page sorted by pbUpdateDate in a window that starts at
 /// `pbCreateDate >= from`. It drops no order: none is updated before it was created, which both
 /// schemas enforce (postgres 0008, sqlite 0007). Without it the page walks the pbUpdateDate index
-/// from the oldest update and filters out every order created before the window (three quarters
-/// of a million at 1M orders with the default six months: 64 ms for page 1 on PostgreSQL, 67 ms
-/// on SQLite); with it the walk starts where the window does (0.2 ms). Only pages get it: the
-/// count reads the window's own index either way.
+/// from the oldest update and filters out every order created before the window; with it the
+/// walk starts where the window does. Only pages get it: the count reads the window's own index
+/// either way.
 fn push_implied_bounds(qb: &mut Sql<'_>, query: &SearchQuery) {
     if !query
         .sort
@@ -184,10 +181,9 @@ fn push_in(qb: &mut Sql<'_>, column: &str, values: &[String]) {
     qb.push(")");
 }
 
-/// A correlated EXISTS per order, not `o.order_id IN (orders with the tag)`: a tag on a tenth
-/// of a million orders made SQLite drive from the tag index and read 100,000 orders at random
-/// (2-8 s where EXISTS over the window's index takes 0.1-0.3 s); PostgreSQL plans both as the
-/// same semi-join.
+/// A correlated EXISTS per order, not `o.order_id IN (orders with the tag)`: for a common tag
+/// SQLite would drive from the tag index and read every tagged order at random instead of
+/// walking the window's index; PostgreSQL plans both as the same semi-join.
 fn push_exists(qb: &mut Sql<'_>, table: &str, column: &str, values: &[String]) {
     qb.push(format!(
         "EXISTS (SELECT 1 FROM {table} x WHERE x.client_id = o.client_id \
