@@ -192,6 +192,7 @@ impl Config {
             max_connections: self.db_max_connections,
             acquire_timeout: Duration::from_secs(self.db_acquire_timeout.max(1)),
             connect_wait: Duration::from_secs(self.db_connect_wait),
+            statement_timeout: Duration::from_secs(self.request_timeout.max(1)),
         }
     }
 

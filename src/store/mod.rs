@@ -142,6 +142,9 @@ pub struct StoreOptions {
     /// How long start-up waits for a PostgreSQL that does not answer yet (compose and
     /// orchestrators start services in any order).
     pub connect_wait: Duration,
+    /// The longest any one statement may run (PostgreSQL's `statement_timeout`); no longer than
+    /// the request timeout, so that no statement works on for a client that was answered.
+    pub statement_timeout: Duration,
 }
 
 /// PostgreSQL connections when none is configured.
@@ -153,6 +156,7 @@ impl Default for StoreOptions {
             max_connections: None,
             acquire_timeout: Duration::from_secs(3),
             connect_wait: Duration::from_secs(60),
+            statement_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -214,6 +218,10 @@ fn classify(err: sqlx::Error) -> StoreError {
             StoreError::Unavailable(err.to_string())
         }
         sqlx::Error::Database(db) if is_unavailable_code(db.code().as_deref()) => {
+            StoreError::Unavailable(db.to_string())
+        }
+        // query_canceled: the statement's deadline passed, or its request went away.
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
             StoreError::Unavailable(db.to_string())
         }
         other => StoreError::Other(other.into()),

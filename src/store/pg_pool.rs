@@ -32,6 +32,8 @@ pub(super) type PgPool = managed::Pool<PgManager>;
 /// A pooled connection and whether its last operation finished.
 pub(super) struct PgConn {
     conn: PgConnection,
+    /// The server process behind it, for cancelling its statement.
+    pid: i32,
     /// When the last operation marked [`PgConn::settled`] finished; `None` once checked out.
     settled_at: Option<Instant>,
 }
@@ -76,9 +78,11 @@ impl DerefMut for Checkout {
     }
 }
 
-/// An unsettled connection may hold a transaction abandoned halfway, and with it row locks that
-/// other writers wait for; sqlx only queues its ROLLBACK for the connection's next use. The ping
-/// sends it now, and a connection that does not answer is taken out of the pool.
+/// An unsettled connection may still be running a statement for a request that timed out or
+/// whose client left, or hold a transaction abandoned halfway, and with it row locks that other
+/// writers wait for; sqlx only queues its ROLLBACK for the connection's next use. So the
+/// statement is cancelled (from a connection of its own, as PostgreSQL cancels), and the ping
+/// then sends the ROLLBACK; a connection that does not answer is taken out of the pool.
 impl Drop for Checkout {
     fn drop(&mut self) {
         let Some(mut conn) = self.0.take() else {
@@ -90,6 +94,12 @@ impl Drop for Checkout {
         // Outside a runtime (process exit) the connection is simply dropped.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
+                if let Some(pool) = managed::Object::pool(&conn) {
+                    let cancelled = cancel(&pool.manager().connect, conn.pid);
+                    if tokio::time::timeout(RECYCLE_PING, cancelled).await.is_err() {
+                        tracing::warn!(pid = conn.pid, "could not cancel an abandoned statement");
+                    }
+                }
                 let pinged = tokio::time::timeout(RECYCLE_PING, conn.conn.ping()).await;
                 match pinged {
                     Ok(Ok(())) => conn.settled_at = Some(Instant::now()),
@@ -98,6 +108,16 @@ impl Drop for Checkout {
             });
         }
     }
+}
+
+/// Asks PostgreSQL to cancel what backend `pid` is running; an idle backend ignores it.
+async fn cancel(connect: &PgConnectOptions, pid: i32) -> Result<(), sqlx::Error> {
+    let mut conn = connect.connect().await?;
+    sqlx::query("SELECT pg_cancel_backend($1)")
+        .bind(pid)
+        .execute(&mut conn)
+        .await?;
+    conn.close().await
 }
 
 pub(super) struct PgManager {
@@ -110,8 +130,13 @@ impl managed::Manager for PgManager {
     type Error = sqlx::Error;
 
     async fn create(&self) -> Result<PgConn, sqlx::Error> {
+        let mut conn = self.connect.connect().await?;
+        let pid = sqlx::query_scalar("SELECT pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await?;
         Ok(PgConn {
-            conn: self.connect.connect().await?,
+            conn,
+            pid,
             settled_at: None,
         })
     }
@@ -286,6 +311,39 @@ mod tests {
                 .await
                 .unwrap();
         assert!(rolled_back, "the abandoned transaction's table is gone");
+    }
+
+    /// A request that timed out, or whose client left, stops its statement on the server too.
+    #[tokio::test]
+    async fn a_statement_dropped_halfway_is_cancelled_on_the_server() {
+        let pool = test_pool(2, Duration::from_secs(5));
+        let mut conn = acquire(&pool).await.expect("PostgreSQL is required");
+        let pid = conn.pid;
+        let slow = sqlx::query("SELECT pg_sleep(30)").execute(&mut **conn);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), slow)
+                .await
+                .is_err()
+        );
+        drop(conn);
+        let mut admin = sqlx::PgConnection::connect_with(&options()).await.unwrap();
+        let mut stopped = false;
+        for _ in 0..100 {
+            let running: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' \
+                 AND state = 'active'",
+            )
+            .bind(pid)
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+            if running == 0 {
+                stopped = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(stopped, "the abandoned pg_sleep(30) still runs");
     }
 
     #[tokio::test]

@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Postgres;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{Connection, Postgres};
 
 use super::pg_pool::{self, Checkout, PgPool};
 use super::sql::{KeyOrder, Statements, sort_matches};
@@ -29,21 +29,25 @@ impl PgStore {
         // JIT compiles a plan in tens of milliseconds; no statement here runs long enough to win
         // that back, and counts over wide windows would pay it on every search.
         let connect = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
+        // Migrations on a connection of their own, without the statements' deadline: building
+        // an index on a large table may take longer than any request.
+        let mut conn = PgConnection::connect_with(&connect).await?;
+        MIGRATOR.run(&mut conn).await?;
+        let setting = sqlx::query_scalar::<_, String>("SELECT current_setting('autovacuum')")
+            .fetch_one(&mut conn)
+            .await;
+        conn.close().await?;
+        // No statement outlives the request it serves: PostgreSQL stops it at this deadline.
+        let deadline = format!("{}ms", options.statement_timeout.as_millis().max(1));
         let pool = pg_pool::pool(
-            connect,
+            connect.options([("statement_timeout", deadline)]),
             options
                 .max_connections
                 .unwrap_or(super::POSTGRES_CONNECTIONS),
             options.acquire_timeout,
         )?;
-        let mut conn = pg_pool::acquire(&pool).await?;
-        let migrated = MIGRATOR.run(&mut **conn).await.map_err(sqlx::Error::from);
-        conn.settled(migrated)?;
-        let setting = sqlx::query_scalar::<_, String>("SELECT current_setting('autovacuum')")
-            .fetch_one(&mut **conn)
-            .await;
         // Only a warning: a server that cannot say still serves.
-        if let Ok(setting) = conn.settled(setting)
+        if let Ok(setting) = setting
             && autovacuum_is_off(&setting)
         {
             tracing::warn!(
@@ -52,7 +56,6 @@ impl PgStore {
                  searches to read again until something runs VACUUM (README, PostgreSQL)"
             );
         }
-        drop(conn);
         Ok(PgStore { pool })
     }
 
@@ -194,6 +197,48 @@ fn plan(query: &SearchQuery, total: u64) -> KeyOrder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn every_statement_carries_the_deadline_and_is_stopped_by_it() {
+        let options = StoreOptions {
+            statement_timeout: std::time::Duration::from_millis(300),
+            ..StoreOptions::default()
+        };
+        let admin_url = super::super::test_database_url();
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("PostgreSQL is required");
+        let name = format!("oms_unit_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let store = PgStore::connect(&format!("{base}/{name}"), &options)
+            .await
+            .unwrap();
+        let shown = store
+            .run(async |c| {
+                sqlx::query_scalar::<_, String>("SHOW statement_timeout")
+                    .fetch_one(c)
+                    .await
+            })
+            .await
+            .unwrap();
+        assert_eq!(shown, "300ms");
+        let slow = store
+            .run(async |c| sqlx::query("SELECT pg_sleep(5)").execute(c).await)
+            .await;
+        assert!(
+            matches!(slow, Err(StoreError::Unavailable(_))),
+            "a statement past its deadline is a 503, not a 500: {slow:?}"
+        );
+        store.close().await;
+        sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+    }
 
     #[test]
     fn only_an_autovacuum_that_is_off_is_reported() {
