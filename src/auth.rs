@@ -1,5 +1,5 @@
 //! Bearer-JWT authentication. The accepted algorithm and key come from configuration, never from
-//! the token; `Caller` is the extractor handlers use to learn who is asking.
+//! the token; `Reader` and `Writer` are the extractors handlers use to learn who is asking.
 
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::rate_limit::RateGate;
 
 pub const SCOPE_READ: &str = "orders:read";
 pub const SCOPE_WRITE: &str = "orders:write";
@@ -37,9 +38,8 @@ pub struct AuthKeys {
     issuer: String,
     audience: Option<String>,
     /// Tokens whose signature and claims were checked, by their exact text. A client sends the
-    /// same token with every request until it expires; checking it again each time was 4% of
-    /// the server's CPU on a get by id (perf). Only the expiry can change its verdict, and that
-    /// is checked on every use.
+    /// same token with every request until it expires, and only the expiry can change its
+    /// verdict, which is checked on every use.
     verified: RwLock<HashMap<Box<str>, Claims>>,
 }
 
@@ -195,26 +195,6 @@ impl Caller {
         }
     }
 
-    pub fn require_write(&self) -> Result<(), ApiError> {
-        if self.can_write {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "the token lacks the {SCOPE_WRITE} scope"
-            )))
-        }
-    }
-
-    pub fn require_read(&self) -> Result<(), ApiError> {
-        if self.can_read {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!(
-                "the token lacks the {SCOPE_READ} scope"
-            )))
-        }
-    }
-
     /// A `clientId` in a body or query must name the caller's own tenant.
     pub fn require_same_client(&self, client_id: &str) -> Result<(), ApiError> {
         if client_id == self.client_id {
@@ -227,43 +207,90 @@ impl Caller {
     }
 }
 
-impl<S> FromRequestParts<S> for Caller
+/// A caller whose token grants reading (`orders:read` or `orders:write`). As an extractor it
+/// verifies the bearer token, applies the client's rate limit, checks the scope and records the
+/// client on the request's span: a handler's signature says what it needs.
+pub struct Reader(pub Caller);
+
+/// A caller whose token grants writing (`orders:write`); see [`Reader`].
+pub struct Writer(pub Caller);
+
+impl<S> FromRequestParts<S> for Reader
 where
     Arc<AuthKeys>: FromRef<S>,
+    RateGate: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let keys = Arc::<AuthKeys>::from_ref(state);
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into())
-            })?;
-        let mut caller = Caller::from_claims(keys.verify(token)?);
-        caller.transaction_id = ["x-pb-transactionid", "x-request-id"]
-            .iter()
-            .find_map(|h| parts.headers.get(*h))
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty() && v.len() <= 255)
-            .map(str::to_string);
-        if let Some(slot) = parts.extensions.get::<crate::http::observe::ClientSlot>() {
-            let _ = slot.0.set(caller.client_id.clone());
+        let caller = authenticate(parts, state)?;
+        if !caller.can_read {
+            return Err(ApiError::Forbidden(format!(
+                "the token lacks the {SCOPE_READ} scope"
+            )));
         }
-        Ok(caller)
+        Ok(Reader(caller))
     }
+}
+
+impl<S> FromRequestParts<S> for Writer
+where
+    Arc<AuthKeys>: FromRef<S>,
+    RateGate: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = authenticate(parts, state)?;
+        if !caller.can_write {
+            return Err(ApiError::Forbidden(format!(
+                "the token lacks the {SCOPE_WRITE} scope"
+            )));
+        }
+        Ok(Writer(caller))
+    }
+}
+
+/// The one place a request's `Authorization` is read: the token verified, the client's rate
+/// limit applied, the client recorded on the request's span.
+fn authenticate<S>(parts: &Parts, state: &S) -> Result<Caller, ApiError>
+where
+    Arc<AuthKeys>: FromRef<S>,
+    RateGate: FromRef<S>,
+{
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
+    let token =
+        header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into())
+        })?;
+    let mut caller = Caller::from_claims(Arc::<AuthKeys>::from_ref(state).verify(token)?);
+    tracing::Span::current().record("client_id", caller.client_id.as_str());
+    if let RateGate(Some(limit)) = RateGate::from_ref(state)
+        && let Err(wait) = limit.check(&caller.client_id)
+    {
+        return Err(ApiError::RateLimited {
+            retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+        });
+    }
+    caller.transaction_id = ["x-pb-transactionid", "x-request-id"]
+        .iter()
+        .find_map(|h| parts.headers.get(*h))
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 255)
+        .map(str::to_string);
+    Ok(caller)
+}
+
+/// The token of `Bearer <token>`; the scheme's name is case-insensitive (RFC 9110 11.1).
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 #[cfg(test)]
@@ -307,6 +334,15 @@ mod tests {
         let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
         let forged = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
         assert!(keys.verify(&forged).is_err());
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 use axum::http::StatusCode;
 
 use crate::auth::AuthKeys;
-use crate::http::rate_limit::RateLimiter;
+use crate::rate_limit::ClientRateLimit;
 use crate::state::HttpSettings;
 use crate::store::StoreOptions;
 
@@ -202,8 +203,8 @@ impl Config {
             503 => StatusCode::SERVICE_UNAVAILABLE,
             other => anyhow::bail!("OMS_TIMEOUT_STATUS must be 408 or 503 (got {other})"),
         };
-        let rate_limiter = (self.rate_limit > 0.0)
-            .then(|| RateLimiter::new(self.rate_limit, self.rate_limit_burst));
+        let rate_limiter =
+            ClientRateLimit::new(self.rate_limit, self.rate_limit_burst).map(Arc::new);
         Ok(HttpSettings {
             request_timeout: Duration::from_secs(self.request_timeout.max(1)),
             timeout_status,

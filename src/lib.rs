@@ -8,6 +8,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod rate_limit;
 pub mod seed;
 pub mod service;
 pub mod state;

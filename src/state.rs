@@ -5,7 +5,7 @@ use axum::extract::FromRef;
 use axum::http::StatusCode;
 
 use crate::auth::AuthKeys;
-use crate::http::rate_limit::RateLimiter;
+use crate::rate_limit::{ClientRateLimit, RateGate};
 use crate::service::OrderService;
 use crate::store::OrderStore;
 
@@ -24,7 +24,7 @@ pub struct HttpSettings {
     pub timeout_status: StatusCode,
     /// Requests in flight at once; more are refused with 503 instead of queueing.
     pub max_concurrency: usize,
-    pub rate_limiter: Option<RateLimiter>,
+    pub rate_limiter: Option<Arc<ClientRateLimit>>,
     /// Allowed CORS origins; empty means CORS is off.
     pub cors_origins: Vec<String>,
 }
@@ -62,5 +62,11 @@ impl AppState {
 impl FromRef<AppState> for Arc<AuthKeys> {
     fn from_ref(state: &AppState) -> Self {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for RateGate {
+    fn from_ref(state: &AppState) -> Self {
+        RateGate(state.settings.rate_limiter.clone())
     }
 }

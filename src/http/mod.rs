@@ -7,7 +7,6 @@ pub mod observe;
 pub mod openapi;
 mod openapi_links;
 pub mod ordermanagement;
-pub mod rate_limit;
 
 use axum::BoxError;
 use axum::Router;
@@ -26,9 +25,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -58,13 +55,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The whole application; `main` and every test use this same router.
 ///
 /// Layers, outermost first: request id → log/metrics → CORS → compression → error rendering →
-/// rate limit → load shedding at the concurrency limit → timeout → body limit → routes.
+/// load shedding at the concurrency limit → timeout → body limit → routes.
 ///
 /// The layers wrap the routed router once, as one service, rather than each route (what
 /// `Router::layer` does): a middleware clones the service inside it for every request, and
 /// inside a route that service is the boxed rest of the stack, copied allocation by allocation;
-/// around the router it is a reference count. That deep copy, and dropping it again, was about
-/// a twentieth of the server's CPU on a get by id (perf).
+/// around the router it is a reference count.
 pub fn app(state: AppState) -> Router {
     let settings = state.settings.clone();
     // Installed before the first request so that no early measurement is lost.
@@ -89,7 +85,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(middleware::from_fn(observe::capture_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .method_not_allowed_fallback(|| async { StatusCode::METHOD_NOT_ALLOWED })
-        .with_state(state.clone());
+        .with_state(state);
     let inner = ServiceBuilder::new()
         .layer(compression())
         .layer(middleware::from_fn(render_errors))
@@ -105,7 +101,6 @@ pub fn app(state: AppState) -> Router {
                 StatusCode::INTERNAL_SERVER_ERROR.into_response()
             },
         ))
-        .layer(middleware::from_fn_with_state(state, rate_limit::limit))
         .layer(HandleErrorLayer::new(|_: BoxError| async {
             StatusCode::SERVICE_UNAVAILABLE
         }))
@@ -141,25 +136,11 @@ where
     S::Future: Send + 'static,
 {
     let service = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), NewRequestId))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(middleware::from_fn(observe::observe))
         .service(inner);
     Router::new().fallback_service(service)
-}
-
-/// A random (v4) UUID per request that came without an `X-Request-Id`, from the thread's
-/// cryptographic generator: `Uuid::new_v4` asks the kernel for every one (a `getrandom` system
-/// call, 1% of a get by id).
-#[derive(Clone, Copy)]
-struct NewRequestId;
-
-impl MakeRequestId for NewRequestId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
-        let value = HeaderValue::from_str(&id.to_string()).expect("a UUID is a valid header");
-        Some(RequestId::new(value))
-    }
 }
 
 static REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");

@@ -8,7 +8,7 @@ use crate::common::{Backend, TestApp};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use oms::http::rate_limit::RateLimiter;
+use oms::rate_limit::ClientRateLimit;
 use oms::state::HttpSettings;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -351,7 +351,7 @@ async fn slow_requests_time_out_with_the_configured_status() {
 #[tokio::test]
 async fn rate_limit_answers_429_with_retry_after_per_client() {
     let settings = HttpSettings {
-        rate_limiter: Some(RateLimiter::new(0.5, 2)),
+        rate_limiter: ClientRateLimit::new(0.5, 2).map(Arc::new),
         ..HttpSettings::default()
     };
     let app = TestApp::with_settings(Backend::Sqlite, settings).await;
@@ -373,6 +373,47 @@ async fn rate_limit_answers_429_with_retry_after_per_client() {
         .send()
         .await
         .expect(StatusCode::NOT_FOUND);
+}
+
+/// The limit applies where the token is verified, so every spelling of the scheme that
+/// authenticates is limited too: `bearer` in lower case used to pass around it.
+async fn lower_case_bearer_is_rate_limited(backend: Backend) {
+    let settings = HttpSettings {
+        rate_limiter: ClientRateLimit::new(1.0, 3).map(Arc::new),
+        ..HttpSettings::default()
+    };
+    let app = TestApp::with_settings(backend, settings).await;
+    let token = app.token("rl1");
+    let path = format!("{OM}/PBnothing000");
+    let mut limited = 0;
+    let mut served = 0;
+    for _ in 0..20 {
+        let r = app
+            .get(&path)
+            .header("authorization", format!("bearer {token}"))
+            .send()
+            .await;
+        match r.status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert!(r.header("retry-after").is_some());
+                limited += 1;
+            }
+            StatusCode::NOT_FOUND => served += 1,
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert_eq!((served, limited), (3, 17));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn lower_case_bearer_is_rate_limited_sqlite() {
+    lower_case_bearer_is_rate_limited(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn lower_case_bearer_is_rate_limited_postgres() {
+    lower_case_bearer_is_rate_limited(Backend::Postgres).await;
 }
 
 #[tokio::test]

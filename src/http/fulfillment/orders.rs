@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 
 use super::dto::{OrderIn, OrderOut, OrderStatusOut, PageQuery, SearchIn, SearchOut, ViewQuery};
-use crate::auth::Caller;
+use crate::auth::{Reader, Writer};
 use crate::domain::order::Surface;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams, TransactionId};
@@ -31,7 +31,7 @@ const SURFACE: &str = "fulfillment";
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     txid: TransactionId,
     body: JsonBody<OrderIn>,
 ) -> ApiResult<Response> {
@@ -68,7 +68,7 @@ pub async fn create(
 )]
 pub async fn view(
     State(state): State<AppState>,
-    caller: Caller,
+    Reader(caller): Reader,
     _txid: TransactionId,
     Path(order_id): Path<String>,
     QueryParams(query): QueryParams<ViewQuery>,
@@ -110,13 +110,12 @@ pub async fn view(
 )]
 pub async fn replace(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     _txid: TransactionId,
     headers: HeaderMap,
     Path(order_id): Path<String>,
     body: JsonBody<OrderIn>,
 ) -> ApiResult<Response> {
-    caller.require_write()?;
     let content = body.value.into_content(&caller)?;
     let order = state
         .orders
@@ -144,7 +143,7 @@ pub async fn replace(
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
+    Reader(caller): Reader,
     _txid: TransactionId,
     QueryParams(paging): QueryParams<PageQuery>,
     body: JsonBody<SearchIn>,
@@ -170,7 +169,7 @@ pub async fn search(
 )]
 pub async fn status_search(
     State(state): State<AppState>,
-    caller: Caller,
+    Reader(caller): Reader,
     _txid: TransactionId,
     QueryParams(paging): QueryParams<PageQuery>,
     body: JsonBody<SearchIn>,

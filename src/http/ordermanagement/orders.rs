@@ -12,7 +12,7 @@ use super::dto::{
     translate,
 };
 use super::merge::merge;
-use crate::auth::Caller;
+use crate::auth::{Reader, Writer};
 use crate::domain::order::{NO_ADDRESS_LINE, OrderContent, SentAmounts, Surface};
 use crate::domain::status::SendproStatus;
 use crate::domain::text::is_blank;
@@ -67,11 +67,10 @@ fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<Idempotenc
 )]
 pub async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     headers: HeaderMap,
     body: JsonBody<OrderDoc>,
 ) -> ApiResult<Response> {
-    caller.require_write()?;
     let key = idempotency(&headers, &body.document)?;
     let doc = body.value;
     let required = doc.check_required();
@@ -123,7 +122,7 @@ pub async fn create(
 )]
 pub async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    Reader(caller): Reader,
     Path(order_id): Path<String>,
 ) -> ApiResult<Response> {
     let order = state.orders.get(&caller, &order_id).await?;
@@ -159,7 +158,7 @@ pub async fn get(
 )]
 pub async fn patch(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     headers: HeaderMap,
     Path(order_id): Path<String>,
     body: JsonBody<Map<String, Value>>,
@@ -261,7 +260,7 @@ fn unappliable_patch(patch: &Value, problems: Vec<FieldError>) -> ApiError {
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path(order_id): Path<String>,
 ) -> ApiResult<Response> {
     let order = state.orders.delete(&caller, &order_id).await?;
@@ -300,7 +299,7 @@ pub struct ItemQuery {
 )]
 pub async fn delete_item(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path(order_id): Path<String>,
     QueryParams(query): QueryParams<ItemQuery>,
 ) -> ApiResult<Response> {
@@ -354,10 +353,9 @@ pub struct OrderRef {
 )]
 pub async fn bulk_status(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     body: JsonBody<BulkStatusIn>,
 ) -> ApiResult<Response> {
-    caller.require_write()?;
     let BulkStatusIn {
         orders,
         status,
@@ -417,7 +415,7 @@ pub async fn bulk_status(
 )]
 pub async fn history(
     State(state): State<AppState>,
-    caller: Caller,
+    Reader(caller): Reader,
     Path(order_id): Path<String>,
 ) -> ApiResult<Response> {
     let events = state.orders.history(&caller, &order_id).await?;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::dto::{OrderView, SearchPage};
-use crate::auth::Caller;
+use crate::auth::Reader;
 use crate::domain::Status;
 use crate::domain::search::{
     DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, SearchQuery, SortKey,
@@ -158,7 +158,7 @@ fn parse_filter(p: &mut Problems, at: &str, f: &FilterIn) -> Option<Filter> {
 )]
 pub async fn search(
     State(state): State<AppState>,
-    caller: Caller,
+    Reader(caller): Reader,
     body: JsonBody<SearchIn>,
 ) -> ApiResult<Response> {
     let query = body.value.into_query()?;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::dto::{BulkOutcome, BulkResult, OperationResult};
 use super::orders::MAX_BULK;
-use crate::auth::Caller;
+use crate::auth::Writer;
 use crate::domain::validate::Problems;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::JsonBody;
@@ -50,11 +50,10 @@ pub struct TagsIn {
 )]
 pub async fn set_tags(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     Path(order_id): Path<String>,
     body: JsonBody<TagsIn>,
 ) -> ApiResult<Response> {
-    caller.require_write()?;
     let raw = body
         .value
         .tag_ids
@@ -103,10 +102,9 @@ pub struct OrderTags {
 )]
 pub async fn bulk_tags(
     State(state): State<AppState>,
-    caller: Caller,
+    Writer(caller): Writer,
     body: JsonBody<BulkTagsIn>,
 ) -> ApiResult<Response> {
-    caller.require_write()?;
     let entries = body.value.tags.unwrap_or_default();
     let mut p = Problems::default();
     if entries.is_empty() || entries.len() > MAX_BULK {
