@@ -1,8 +1,7 @@
 //! Bearer-JWT authentication. The accepted algorithm and key come from configuration, never from
 //! the token; `Reader` and `Writer` are the extractors handlers use to learn who is asking.
 
-use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
@@ -37,14 +36,7 @@ pub struct AuthKeys {
     validation: Validation,
     issuer: String,
     audience: Option<String>,
-    /// Tokens whose signature and claims were checked, by their exact text. A client sends the
-    /// same token with every request until it expires, and only the expiry can change its
-    /// verdict, which is checked on every use.
-    verified: RwLock<HashMap<Box<str>, Claims>>,
 }
-
-/// Verified tokens remembered at most; past that the memory starts over (about 1 MB of tokens).
-const VERIFIED_TOKENS: usize = 4096;
 
 impl AuthKeys {
     pub fn hs256(secret: &[u8], issuer: &str, audience: Option<&str>) -> AuthKeys {
@@ -98,31 +90,10 @@ impl AuthKeys {
             validation,
             issuer: issuer.to_string(),
             audience: audience.map(str::to_string),
-            verified: RwLock::new(HashMap::new()),
         }
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        self.verify_at(token, jsonwebtoken::get_current_timestamp())
-    }
-
-    /// `now` decides only for a token verified before; a new one is checked against the clock.
-    fn verify_at(&self, token: &str, now: u64) -> Result<Claims, ApiError> {
-        let known = self
-            .verified
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(token)
-            .cloned();
-        if let Some(claims) = known {
-            // jsonwebtoken's own rule: expired once `exp < now - leeway`.
-            if claims.exp.saturating_add(self.validation.leeway) < now {
-                return Err(ApiError::Unauthorized(
-                    "invalid bearer token: ExpiredSignature".into(),
-                ));
-            }
-            return Ok(claims);
-        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| ApiError::Unauthorized(format!("invalid bearer token: {e}")))?;
         if data.claims.client_id.trim().is_empty() {
@@ -130,14 +101,6 @@ impl AuthKeys {
                 "the token has an empty client_id".into(),
             ));
         }
-        let mut verified = self
-            .verified
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if verified.len() >= VERIFIED_TOKENS {
-            verified.clear();
-        }
-        verified.insert(token.into(), data.claims.clone());
         Ok(data.claims)
     }
 
@@ -307,28 +270,22 @@ mod tests {
     }
 
     #[test]
-    fn a_verified_token_is_refused_once_it_expires() {
+    fn an_expired_or_altered_token_is_refused() {
         let keys = AuthKeys::hs256(b"secret", "oms", None);
-        let token = keys.issue("c1", None, 5).unwrap();
-        let now = jsonwebtoken::get_current_timestamp();
-        assert_eq!(keys.verify_at(&token, now).unwrap().client_id, "c1");
-        let exp = keys.verify_at(&token, now).unwrap().exp;
-        // Within the leeway it still passes, as jsonwebtoken would let it.
-        assert!(keys.verify_at(&token, exp + 30).is_ok());
-        let err = keys.verify_at(&token, exp + 31).unwrap_err();
-        assert!(matches!(err, ApiError::Unauthorized(_)), "{err:?}");
-    }
-
-    #[test]
-    fn remembered_tokens_stay_bounded_and_a_changed_signature_is_checked_anew() {
-        let keys = AuthKeys::hs256(b"secret", "oms", None);
-        for i in 0..VERIFIED_TOKENS + 10 {
-            keys.verify(&keys.issue(&format!("c{i}"), None, 60).unwrap())
-                .unwrap();
-        }
-        assert!(keys.verified.read().unwrap().len() <= VERIFIED_TOKENS);
+        let mut claims = keys.verify(&keys.issue("c1", None, 60).unwrap()).unwrap();
+        // Past jsonwebtoken's 30 s leeway.
+        claims.exp = jsonwebtoken::get_current_timestamp() - 31;
+        let expired = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap();
+        assert!(matches!(
+            keys.verify(&expired),
+            Err(ApiError::Unauthorized(_))
+        ));
         let token = keys.issue("c1", None, 60).unwrap();
-        keys.verify(&token).unwrap();
         // A character well inside the signature, so every one of its bits is signature.
         let at = token.len() - 10;
         let swapped = if &token[at..=at] == "A" { "B" } else { "A" };
