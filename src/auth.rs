@@ -187,13 +187,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let caller = authenticate(parts, state)?;
-        if !caller.can_read {
-            return Err(ApiError::Forbidden(format!(
-                "the token lacks the {SCOPE_READ} scope"
-            )));
-        }
-        Ok(Reader(caller))
+        granted(authenticate(parts, state)?, SCOPE_READ, |c| c.can_read).map(Reader)
     }
 }
 
@@ -206,13 +200,18 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let caller = authenticate(parts, state)?;
-        if !caller.can_write {
-            return Err(ApiError::Forbidden(format!(
-                "the token lacks the {SCOPE_WRITE} scope"
-            )));
-        }
-        Ok(Writer(caller))
+        granted(authenticate(parts, state)?, SCOPE_WRITE, |c| c.can_write).map(Writer)
+    }
+}
+
+/// The caller when its token grants `scope`, else 403 naming it.
+fn granted(caller: Caller, scope: &str, grants: fn(&Caller) -> bool) -> Result<Caller, ApiError> {
+    if grants(&caller) {
+        Ok(caller)
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "the token lacks the {scope} scope"
+        )))
     }
 }
 
