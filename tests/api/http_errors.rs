@@ -483,3 +483,49 @@ both!(
         assert_eq!(stored_orders(&app).await, 1);
     }
 );
+
+// Proxies and SDKs add query parameters of their own (cache busters, tracing ids); a parameter
+// the operation does not define is ignored, and the ones it does define are still checked.
+both!(unknown_query_parameters_are_ignored, |app| async move {
+    let token = app.token(CLIENT);
+    let ids = app.create_numbered(&token, CLIENT, "UQ", 1).await;
+    let id = &ids[0];
+    let view = app
+        .get(&format!(
+            "{ORDERS}/{id}?clientId={CLIENT}&utm_source=x&_=1733400000"
+        ))
+        .bearer(&token)
+        .txid("uq-1")
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(view.body["orderId"], id.as_str());
+    let page = app
+        .post(&format!("{ORDERS}/search?size=5&trace=abc"))
+        .bearer(&token)
+        .txid("uq-2")
+        .json(&json!({"clientId": CLIENT}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(page.body["totalElements"], 1);
+    let bad = app
+        .post(&format!("{ORDERS}/search?size=abc&trace=abc"))
+        .bearer(&token)
+        .txid("uq-3")
+        .json(&json!({"clientId": CLIENT}))
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_error_shape(&bad);
+    let removed = app
+        .delete(&format!(
+            "/ordermanagement/api/v1/orders/{id}/items?itemId=0001-0001&requestSource=sdk"
+        ))
+        .bearer(&token)
+        .send()
+        .await;
+    // Past the query: the only line of the order cannot go, a business rule's 409.
+    assert_eq!(removed.status, StatusCode::CONFLICT, "{}", removed.body);
+    assert_eq!(removed.body["errorCode"], "invalid_state");
+});
