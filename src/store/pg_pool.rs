@@ -36,6 +36,9 @@ pub(super) struct PgConn {
     pid: i32,
     /// When the last operation marked [`PgConn::settled`] finished; `None` once checked out.
     settled_at: Option<Instant>,
+    /// The checkout's operations returned, successfully or not: no statement can still be
+    /// running on the server.
+    returned: bool,
 }
 
 impl PgConn {
@@ -45,6 +48,7 @@ impl PgConn {
     /// the half-used connection back in.
     pub(super) fn settled<T>(&mut self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
         self.settled_at = result.is_ok().then(Instant::now);
+        self.returned = true;
         result
     }
 }
@@ -78,11 +82,12 @@ impl DerefMut for Checkout {
     }
 }
 
-/// An unsettled connection may still be running a statement for a request that timed out or
-/// whose client left, or hold a transaction abandoned halfway, and with it row locks that other
-/// writers wait for; sqlx only queues its ROLLBACK for the connection's next use. So the
-/// statement is cancelled (from a connection of its own, as PostgreSQL cancels), and the ping
-/// then sends the ROLLBACK; a connection that does not answer is taken out of the pool.
+/// An unsettled connection may hold a transaction abandoned halfway, and with it row locks that
+/// other writers wait for; sqlx only queues its ROLLBACK for the connection's next use, so the
+/// ping sends it now. One dropped before its operations returned (a request that timed out, or
+/// whose client left) may also still run a statement, which is cancelled first, from a
+/// connection of its own as PostgreSQL cancels; one whose operations returned an error runs
+/// nothing, and opens no such connection. A connection that does not answer leaves the pool.
 impl Drop for Checkout {
     fn drop(&mut self) {
         let Some(mut conn) = self.0.take() else {
@@ -94,7 +99,9 @@ impl Drop for Checkout {
         // Outside a runtime (process exit) the connection is simply dropped.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Some(pool) = managed::Object::pool(&conn) {
+                if !conn.returned
+                    && let Some(pool) = managed::Object::pool(&conn)
+                {
                     let cancelled = cancel(&pool.manager().connect, conn.pid);
                     if tokio::time::timeout(RECYCLE_PING, cancelled).await.is_err() {
                         tracing::warn!(pid = conn.pid, "could not cancel an abandoned statement");
@@ -138,6 +145,7 @@ impl managed::Manager for PgManager {
             conn,
             pid,
             settled_at: None,
+            returned: false,
         })
     }
 
@@ -146,6 +154,7 @@ impl managed::Manager for PgManager {
             return Err(RecycleError::message("past its lifetime"));
         }
         let settled = conn.settled_at.take();
+        conn.returned = false;
         if settled.is_none_or(|at| at.elapsed() >= IDLE_CHECK) {
             conn.conn.ping().await.map_err(RecycleError::Backend)?;
         }
