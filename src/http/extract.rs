@@ -125,7 +125,8 @@ fn unknown_field(message: &str) -> Option<&str> {
     rest.split('`').next()
 }
 
-/// Query string parsed into `T`, with `ApiError` rejections naming the parameter.
+/// Query string parsed into `T`, with `ApiError` rejections naming the parameter. Parameters `T`
+/// does not know are ignored, never refused: proxies, SDKs and cache busters add their own.
 pub struct QueryParams<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for QueryParams<T>

@@ -4,6 +4,7 @@
 use crate::common::fixtures::order_numbered;
 use crate::common::sendpro_fixtures::*;
 use axum::http::StatusCode;
+use serde_json::json;
 
 const FULFILLMENT: &str = "/shippingservices/fulfillment/v1/orders";
 
@@ -44,3 +45,58 @@ both!(
         );
     }
 );
+
+both!(unknown_query_parameters_are_ignored, |app| async move {
+    let t = app.token("C1");
+    let created = app
+        .post(FULFILLMENT)
+        .bearer(&t)
+        .txid("q-1")
+        .json(&order_numbered("C1", "QUERY-1"))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let id = created.body["orderId"].as_str().unwrap().to_string();
+    app.get(&format!(
+        "{FULFILLMENT}/{id}?clientId=C1&_=1712345678&utm_source=sdk"
+    ))
+    .bearer(&t)
+    .txid("q-2")
+    .send()
+    .await
+    .expect(StatusCode::OK);
+    let found = app
+        .post(&format!("{FULFILLMENT}/search?page=1&size=5&trace=abc"))
+        .bearer(&t)
+        .txid("q-3")
+        .json(&json!({"clientId": "C1"}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(found.body["totalElements"], 1, "{}", found.body);
+    // A defined parameter is still checked.
+    app.post(&format!("{FULFILLMENT}/search?size=0&trace=abc"))
+        .bearer(&t)
+        .txid("q-4")
+        .json(&json!({"clientId": "C1"}))
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+
+    let t = app.token("c1");
+    let om = app
+        .post(&format!("{OM}/orders"))
+        .bearer(&t)
+        .json(&sendpro_create("QUERY-2"))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let om_id = om.body["orderId"].as_str().unwrap().to_string();
+    let sku = sample_item()["itemId"].as_str().unwrap().to_string();
+    let r = app
+        .delete(&format!("{OM}/orders/{om_id}/items?itemId={sku}&_=1"))
+        .bearer(&t)
+        .send()
+        .await;
+    assert!(r.status.is_success(), "{} {}", r.status, r.body);
+});

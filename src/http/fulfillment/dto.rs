@@ -361,7 +361,7 @@ impl<'a> OrderStatusOut<'a> {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ViewQuery {
     /// Must be the client of the bearer token.
     #[param(value_type = String, required = true)]
@@ -371,7 +371,6 @@ pub struct ViewQuery {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// Page number, from 1.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 2147483647)]

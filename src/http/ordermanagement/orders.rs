@@ -271,7 +271,7 @@ pub async fn delete(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct ItemQuery {
     /// SKU of the item to be deleted.
     #[param(value_type = String, required = true, min_length = 1, pattern = "\\S")]
