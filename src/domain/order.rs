@@ -262,7 +262,7 @@ pub struct OrderLine {
     #[schema(max_length = 255)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 2, max_length = 2, pattern = "^[A-Za-z]{2}$")]
+    #[schema(min_length = 2, max_length = 3, pattern = "^[A-Za-z]{2,3}$")]
     pub origin_country_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 50)]
@@ -282,7 +282,7 @@ pub struct OrderLine {
         rename = "hSTariffCodeCountry",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(min_length = 2, max_length = 2, pattern = "^[A-Za-z]{2}$")]
+    #[schema(min_length = 2, max_length = 3, pattern = "^[A-Za-z]{2,3}$")]
     pub hs_tariff_code_country: Option<String>,
     #[serde(
         default,
@@ -562,6 +562,7 @@ impl OrderContent {
         }
         let items_sum = sum_line_totals(&self.order_lines);
         if let Some(c) = &mut self.order_charges {
+            c.default_currencies();
             if c.total_item_amount.is_none() {
                 c.total_item_amount = items_sum;
             }
@@ -634,10 +635,9 @@ impl OrderLine {
             self.description.as_deref(),
             255,
         );
-        p.exact_len_alpha(
+        p.iso_country(
             &format!("{at}.originCountryCode"),
             self.origin_country_code.as_deref(),
-            2,
         );
         p.max_len(
             &format!("{at}.originStateProvince"),
@@ -651,10 +651,9 @@ impl OrderLine {
             self.hs_tariff_code.as_deref(),
             14,
         );
-        p.exact_len_alpha(
+        p.iso_country(
             &format!("{at}.hSTariffCodeCountry"),
             self.hs_tariff_code_country.as_deref(),
-            2,
         );
         p.max_len(
             &format!("{at}.inventoryType"),
@@ -715,6 +714,26 @@ impl OrderCharges {
                 p.amount(&format!("{at}.fee"), price.fee.as_ref());
                 p.amount(&format!("{at}.percentage"), price.percentage.as_ref());
                 p.max_len(&format!("{at}.currency"), price.currency.as_deref(), 3);
+            }
+        }
+    }
+
+    /// A charge detail without a currency is in the order's currency, and says so (seed 003: an
+    /// `otherChargeDetails` entry sent without one comes back with `orderCurrency`).
+    fn default_currencies(&mut self) {
+        let Some(currency) = &self.order_currency else {
+            return;
+        };
+        for list in [
+            &mut self.duty_details,
+            &mut self.tax_details,
+            &mut self.discount_details,
+            &mut self.other_charge_details,
+        ] {
+            for price in list.iter_mut().flatten() {
+                if price.currency.is_none() {
+                    price.currency = Some(currency.clone());
+                }
             }
         }
     }

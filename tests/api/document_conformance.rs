@@ -1,7 +1,7 @@
 //! Issue 18, "Against the documents": the server does what the two Pitney Bowes documents and
 //! their samples say (pb-api-research.md, the seeds). On SQLite and PostgreSQL.
 
-use crate::common::fixtures::order_numbered;
+use crate::common::fixtures::{order_numbered, seed_create};
 use crate::common::sendpro_fixtures::*;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -100,3 +100,64 @@ both!(unknown_query_parameters_are_ignored, |app| async move {
         .await;
     assert!(r.status.is_success(), "{} {}", r.status, r.body);
 });
+
+both!(
+    seed_samples_pass_alpha3_countries_and_charge_currency,
+    |app| async move {
+        let t = app.token("C1");
+        // Seeds 002/004 send hSTariffCodeCountry "IND"; seed 003 sends an otherChargeDetails
+        // entry without a currency and answers it with the order's currency.
+        let mut body = seed_create("C1");
+        body["orderLines"][0]["hSTariffCode"] = json!("HSCode");
+        body["orderLines"][0]["hSTariffCodeCountry"] = json!("IND");
+        body["orderLines"][0]["originCountryCode"] = json!("USA");
+        let created = app
+            .post(FULFILLMENT)
+            .bearer(&t)
+            .txid("c-1")
+            .json(&body)
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+        let line = &created.body["orderLines"][0];
+        assert_eq!(line["hSTariffCodeCountry"], "IND");
+        assert_eq!(line["originCountryCode"], "USA");
+        let other = &created.body["orderCharges"]["otherChargeDetails"][0];
+        assert_eq!(other["currency"], "USD", "{}", created.body);
+        let id = created.body["orderId"].as_str().unwrap();
+        let read = app
+            .get(&format!("{FULFILLMENT}/{id}?clientId=C1"))
+            .bearer(&t)
+            .txid("c-2")
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(
+            read.body["orderCharges"]["otherChargeDetails"][0]["currency"],
+            "USD"
+        );
+
+        // Still ISO codes: neither four letters nor digits.
+        let mut bad = seed_create("C1");
+        bad["clientOrderId"] = json!("BAD-COUNTRY");
+        bad["orderLines"][0]["hSTariffCodeCountry"] = json!("INDI");
+        bad["orderLines"][0]["originCountryCode"] = json!("U1");
+        let r = app
+            .post(FULFILLMENT)
+            .bearer(&t)
+            .txid("c-3")
+            .json(&bad)
+            .send()
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        let fields = r.error_fields();
+        assert!(
+            fields.contains(&"orderLines[0].hSTariffCodeCountry".to_string()),
+            "{fields:?}"
+        );
+        assert!(
+            fields.contains(&"orderLines[0].originCountryCode".to_string()),
+            "{fields:?}"
+        );
+    }
+);
