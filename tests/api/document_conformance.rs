@@ -161,3 +161,53 @@ both!(
         );
     }
 );
+
+both!(
+    a_400_names_unknown_fields_and_bad_dates_with_the_rest,
+    |app| async move {
+        let t = app.token("C1");
+        let mut body = seed_create("C1");
+        body["colour"] = json!("red");
+        body["orderLines"][0]["flavour"] = json!("sweet");
+        body["createDate"] = json!("yesterday");
+        body["shipOnDate"] = json!("not a date");
+        body.as_object_mut().unwrap().remove("clientOrderId");
+        body["toAddress"]["cityTown"] = json!("x".repeat(500));
+        let r = app
+            .post(FULFILLMENT)
+            .bearer(&t)
+            .txid("v-1")
+            .json(&body)
+            .send()
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        let fields = r.error_fields();
+        for f in [
+            "colour",
+            "orderLines[0].flavour",
+            "createDate",
+            "shipOnDate",
+            "clientOrderId",
+            "toAddress.cityTown",
+        ] {
+            assert!(fields.contains(&f.to_string()), "{f} not in {fields:?}");
+        }
+        // A date that did not parse is not also "required".
+        assert_eq!(fields.iter().filter(|f| *f == "createDate").count(), 1);
+
+        let t = app.token("c1");
+        let mut body = sendpro_create("MANY-1");
+        body["colour"] = json!("red");
+        body.as_object_mut().unwrap().remove("toAddress");
+        let r = app
+            .post(&format!("{OM}/orders"))
+            .bearer(&t)
+            .json(&body)
+            .send()
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        let fields = om_error_fields(&r);
+        assert!(fields.contains(&"colour".to_string()), "{fields:?}");
+        assert!(fields.contains(&"toAddress".to_string()), "{fields:?}");
+    }
+);

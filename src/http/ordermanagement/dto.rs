@@ -403,6 +403,26 @@ impl OrderDoc {
         p.into_result().map_err(ApiError::Validation)
     }
 
+    /// Every problem of this body as a create, in this dialect: reported beside the fields that
+    /// did not parse (the create handler's checks, in the same order).
+    pub fn create_problems(self) -> Vec<FieldError> {
+        let required = self.check_required();
+        let mut content = OrderContent::default();
+        if let Err(ApiError::Validation(list)) =
+            self.apply_to(&mut content, true).map_err(translate)
+        {
+            return crate::domain::validate::combine(required, list);
+        }
+        let canonical = match content
+            .validate()
+            .map_err(|e| translate(ApiError::Validation(e)))
+        {
+            Err(ApiError::Validation(list)) => list,
+            _ => Vec::new(),
+        };
+        crate::domain::validate::combine(required, canonical)
+    }
+
     /// What a create must carry in this dialect.
     pub fn check_required(&self) -> Vec<FieldError> {
         let mut p = Problems::default();
