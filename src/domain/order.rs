@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::date::{IsoDate, utc_millis};
+use super::date::{IsoDate, utc_seconds};
 use super::money;
 use super::status::Status;
 use super::text::is_blank;
@@ -49,9 +49,9 @@ pub struct Order {
     pub status_before_hold: Option<Status>,
     #[serde(default)]
     pub hold_reason: Vec<String>,
-    #[serde(with = "utc_millis")]
+    #[serde(with = "utc_seconds")]
     pub pb_create_date: DateTime<Utc>,
-    #[serde(with = "utc_millis")]
+    #[serde(with = "utc_seconds")]
     pub pb_update_date: DateTime<Utc>,
     pub version: i64,
     #[serde(default)]
@@ -459,13 +459,13 @@ pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String
 }
 
 mod opt_utc {
-    use super::utc_millis;
+    use super::utc_seconds;
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
-            Some(t) => utc_millis::serialize(t, s),
+            Some(t) => utc_seconds::serialize(t, s),
             None => s.serialize_none(),
         }
     }

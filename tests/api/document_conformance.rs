@@ -211,3 +211,87 @@ both!(
         assert!(fields.contains(&"toAddress".to_string()), "{fields:?}");
     }
 );
+
+fn whole_seconds(v: &serde_json::Value) -> bool {
+    let s = v.as_str().unwrap_or("");
+    s.len() == 20
+        && s.ends_with('Z')
+        && chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%SZ").is_ok()
+}
+
+both!(server_timestamps_are_whole_seconds, |app| async move {
+    let t = app.token("C1");
+    let created = app
+        .post(FULFILLMENT)
+        .bearer(&t)
+        .txid("s-1")
+        .json(&order_numbered("C1", "SECONDS-1"))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    for f in ["pbCreateDate", "pbUpdateDate"] {
+        assert!(whole_seconds(&created.body[f]), "{f}: {}", created.body[f]);
+    }
+    // A search up to the shown pbCreateDate finds the order: stored as shown.
+    let shown = created.body["pbCreateDate"].as_str().unwrap().to_string();
+    let found = app
+        .post(&format!("{FULFILLMENT}/search"))
+        .bearer(&t)
+        .txid("s-2")
+        .json(&json!({"clientId": "C1", "searchFields": [
+            {"name": "pbCreateDate", "values": [shown.clone(), shown.clone()]}
+        ]}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(found.body["totalElements"], 1, "{}", found.body);
+
+    let t = app.token("c1");
+    let r = app
+        .post(&format!("{OM}/orders"))
+        .bearer(&t)
+        .json(&sendpro_create("SECONDS-2"))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert!(
+        whole_seconds(&r.body["transactionCreateDate"]),
+        "{}",
+        r.body
+    );
+    let om_id = r.body["orderId"].as_str().unwrap().to_string();
+    let patched = app
+        .patch(&format!("{OM}/orders/{om_id}"))
+        .bearer(&t)
+        .json(&json!({"orderNumber": "SECONDS-3"}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert!(
+        whole_seconds(&patched.body["transactionCreateDate"]),
+        "{}",
+        patched.body
+    );
+    let got = app
+        .get(&format!("{OM}/orders/{om_id}"))
+        .bearer(&t)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let info = &got.body["orderInfo"];
+    for f in ["orderCreateDate", "orderUpdateDate"] {
+        assert!(whole_seconds(&info[f]), "{f}: {}", got.body);
+    }
+    assert!(info["orderUpdateDate"].as_str() >= info["orderCreateDate"].as_str());
+    let history = app
+        .get(&format!("{OM}/orders/{om_id}/history"))
+        .bearer(&t)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let events = history.body["events"].as_array().unwrap();
+    assert!(events.len() >= 2, "{}", history.body);
+    for e in events {
+        assert!(whole_seconds(&e["time"]), "{}", history.body);
+    }
+});
