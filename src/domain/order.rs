@@ -392,7 +392,7 @@ pub struct Address {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "string_or_number"
     )]
-    #[schema(max_length = 20, example = "36830")]
+    #[schema(schema_with = postal_code_schema)]
     pub postal_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(
@@ -441,8 +441,28 @@ pub struct DropShipInfo {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "string_or_number"
     )]
-    #[schema(max_length = 20)]
+    #[schema(schema_with = postal_code_schema)]
     pub postal_code: Option<String>,
+}
+
+/// The schema of `postalCode`: what `string_or_number` takes (a string of up to 20, or a number
+/// as seed 003 sends `36830`); answers always carry the string.
+pub fn postal_code_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let one_of = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(20)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "A string, or a number (kept as its digits); answered as a string",
+        ))
+        .examples([serde_json::json!("36830")])
+        .build();
+    Schema::OneOf(one_of)
 }
 
 /// Postal codes arrive as numbers in the documents' own samples (`"postalCode": 36830`); they are

@@ -295,3 +295,28 @@ both!(server_timestamps_are_whole_seconds, |app| async move {
         assert!(whole_seconds(&e["time"]), "{}", history.body);
     }
 });
+
+#[test]
+fn spec_says_postal_code_is_a_string_or_a_number() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&oms::http::openapi::document_json()).unwrap();
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let mut seen = 0;
+    for (name, schema) in schemas {
+        let Some(postal) = schema["properties"].get("postalCode") else {
+            continue;
+        };
+        seen += 1;
+        let types: Vec<&str> = postal["oneOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}.postalCode: {postal}"))
+            .iter()
+            .filter_map(|s| s["type"].as_str())
+            .collect();
+        assert!(
+            types.contains(&"string") && types.contains(&"number"),
+            "{name}: {postal}"
+        );
+    }
+    assert!(seen >= 2, "no postalCode in the spec");
+}

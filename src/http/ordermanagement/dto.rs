@@ -111,6 +111,7 @@ pub struct AddressDoc {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "string_or_number"
     )]
+    #[schema(schema_with = crate::domain::order::postal_code_schema)]
     pub postal_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
