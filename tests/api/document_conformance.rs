@@ -320,3 +320,41 @@ fn spec_says_postal_code_is_a_string_or_a_number() {
     }
     assert!(seen >= 2, "no postalCode in the spec");
 }
+
+#[test]
+fn spec_declares_the_echoed_transaction_id_on_every_fulfillment_response() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&oms::http::openapi::document_json()).unwrap();
+    let mut seen = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/shippingservices/fulfillment/") {
+            continue;
+        }
+        for (method, op) in ops.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                seen += 1;
+                assert!(
+                    response["headers"].get("X-PB-TransactionId").is_some(),
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    assert!(seen > 20);
+}
+
+both!(
+    fulfillment_errors_echo_the_transaction_id,
+    |app| async move {
+        let r = app
+            .get(&format!(
+                "{FULFILLMENT}/ORA0000000000000000001US?clientId=C1"
+            ))
+            .bearer(&app.token("C1"))
+            .txid("echo-1")
+            .send()
+            .await
+            .expect(StatusCode::NOT_FOUND);
+        assert_eq!(r.header("x-pb-transactionid"), Some("echo-1"));
+    }
+);
