@@ -66,19 +66,22 @@ pub fn parse_search_bound(text: &str, end_of_day: bool) -> Result<DateTime<Utc>,
     Ok(t.expect("valid time of day").and_utc())
 }
 
-/// The server's own timestamps: UTC, millisecond precision, `Z`. Truncating to milliseconds keeps
-/// what a backend stores equal to what the client was shown.
+/// The server's own timestamps: UTC, whole seconds, `Z` (`YYYY-MM-DDThh:mm:ssZ`, the documents'
+/// format). Truncated when taken, not only when shown, so that what a backend stores, sorts and
+/// filters on is what the client was shown: a search up to a `pbCreateDate` a client read finds
+/// that order. (The name is older than the precision; the service calls it in many places.)
 pub fn now_millis() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp_millis(now.timestamp_millis()).expect("current time in range")
+    DateTime::from_timestamp(Utc::now().timestamp(), 0).expect("current time in range")
 }
 
+/// A server timestamp as both APIs show it; a stored sub-second part (orders written before
+/// timestamps were whole seconds) is dropped.
 pub fn format_utc(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Serde helper for server timestamps stored in the canonical document.
-pub mod utc_millis {
+pub mod utc_seconds {
     use super::*;
 
     pub fn serialize<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -101,7 +104,7 @@ mod tests {
     fn keeps_the_offset_as_sent() {
         let d = IsoDate::parse("2022-01-06T07:03:09-07:00").unwrap();
         assert_eq!(d.as_str(), "2022-01-06T07:03:09-07:00");
-        assert_eq!(format_utc(&d.instant()), "2022-01-06T14:03:09.000Z");
+        assert_eq!(format_utc(&d.instant()), "2022-01-06T14:03:09Z");
     }
 
     #[test]
@@ -112,10 +115,20 @@ mod tests {
     }
 
     #[test]
+    fn server_time_is_whole_seconds() {
+        let now = now_millis();
+        assert_eq!(now.timestamp_subsec_nanos(), 0);
+        let shown = format_utc(&now);
+        assert_eq!(shown.len(), "2026-12-04T22:32:06Z".len(), "{shown}");
+        let legacy = DateTime::from_timestamp_millis(1_796_423_526_647).unwrap();
+        assert_eq!(format_utc(&legacy), "2026-12-04T22:32:06Z");
+    }
+
+    #[test]
     fn bare_dates_cover_the_whole_day_in_searches() {
         let from = parse_search_bound("2024-03-01", false).unwrap();
         let to = parse_search_bound("2024-03-01", true).unwrap();
-        assert_eq!(format_utc(&from), "2024-03-01T00:00:00.000Z");
+        assert_eq!(format_utc(&from), "2024-03-01T00:00:00Z");
         assert!(to > from && to.date_naive() == from.date_naive());
     }
 }

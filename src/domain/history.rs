@@ -43,7 +43,7 @@ pub struct HistoryEvent {
     #[serde(rename = "type")]
     pub kind: EventKind,
     pub version: i64,
-    #[serde(with = "super::date::utc_millis")]
+    #[serde(with = "super::date::utc_seconds")]
     #[schema(value_type = String, format = DateTime)]
     pub time: DateTime<Utc>,
     pub actor: String,

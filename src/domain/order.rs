@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use super::date::{IsoDate, utc_millis};
+use super::date::{IsoDate, utc_seconds};
 use super::money;
 use super::status::Status;
 use super::text::is_blank;
@@ -49,9 +49,9 @@ pub struct Order {
     pub status_before_hold: Option<Status>,
     #[serde(default)]
     pub hold_reason: Vec<String>,
-    #[serde(with = "utc_millis")]
+    #[serde(with = "utc_seconds")]
     pub pb_create_date: DateTime<Utc>,
-    #[serde(with = "utc_millis")]
+    #[serde(with = "utc_seconds")]
     pub pb_update_date: DateTime<Utc>,
     pub version: i64,
     #[serde(default)]
@@ -262,7 +262,7 @@ pub struct OrderLine {
     #[schema(max_length = 255)]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 2, max_length = 2, pattern = "^[A-Za-z]{2}$")]
+    #[schema(min_length = 2, max_length = 3, pattern = "^[A-Za-z]{2,3}$")]
     pub origin_country_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 50)]
@@ -282,7 +282,7 @@ pub struct OrderLine {
         rename = "hSTariffCodeCountry",
         skip_serializing_if = "Option::is_none"
     )]
-    #[schema(min_length = 2, max_length = 2, pattern = "^[A-Za-z]{2}$")]
+    #[schema(min_length = 2, max_length = 3, pattern = "^[A-Za-z]{2,3}$")]
     pub hs_tariff_code_country: Option<String>,
     #[serde(
         default,
@@ -392,7 +392,7 @@ pub struct Address {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "string_or_number"
     )]
-    #[schema(max_length = 20, example = "36830")]
+    #[schema(schema_with = postal_code_schema)]
     pub postal_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(
@@ -441,8 +441,28 @@ pub struct DropShipInfo {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "string_or_number"
     )]
-    #[schema(max_length = 20)]
+    #[schema(schema_with = postal_code_schema)]
     pub postal_code: Option<String>,
+}
+
+/// The schema of `postalCode`: what `string_or_number` takes (a string of up to 20, or a number
+/// as seed 003 sends `36830`); answers always carry the string.
+pub fn postal_code_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    let one_of = OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(20)),
+        )
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(ObjectBuilder::new().schema_type(Type::Null))
+        .description(Some(
+            "A string, or a number (kept as its digits); answered as a string",
+        ))
+        .examples([serde_json::json!("36830")])
+        .build();
+    Schema::OneOf(one_of)
 }
 
 /// Postal codes arrive as numbers in the documents' own samples (`"postalCode": 36830`); they are
@@ -459,13 +479,13 @@ pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String
 }
 
 mod opt_utc {
-    use super::utc_millis;
+    use super::utc_seconds;
     use chrono::{DateTime, Utc};
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
         match t {
-            Some(t) => utc_millis::serialize(t, s),
+            Some(t) => utc_seconds::serialize(t, s),
             None => s.serialize_none(),
         }
     }
@@ -562,6 +582,7 @@ impl OrderContent {
         }
         let items_sum = sum_line_totals(&self.order_lines);
         if let Some(c) = &mut self.order_charges {
+            c.default_currencies();
             if c.total_item_amount.is_none() {
                 c.total_item_amount = items_sum;
             }
@@ -634,10 +655,9 @@ impl OrderLine {
             self.description.as_deref(),
             255,
         );
-        p.exact_len_alpha(
+        p.iso_country(
             &format!("{at}.originCountryCode"),
             self.origin_country_code.as_deref(),
-            2,
         );
         p.max_len(
             &format!("{at}.originStateProvince"),
@@ -651,10 +671,9 @@ impl OrderLine {
             self.hs_tariff_code.as_deref(),
             14,
         );
-        p.exact_len_alpha(
+        p.iso_country(
             &format!("{at}.hSTariffCodeCountry"),
             self.hs_tariff_code_country.as_deref(),
-            2,
         );
         p.max_len(
             &format!("{at}.inventoryType"),
@@ -715,6 +734,26 @@ impl OrderCharges {
                 p.amount(&format!("{at}.fee"), price.fee.as_ref());
                 p.amount(&format!("{at}.percentage"), price.percentage.as_ref());
                 p.max_len(&format!("{at}.currency"), price.currency.as_deref(), 3);
+            }
+        }
+    }
+
+    /// A charge detail without a currency is in the order's currency, and says so (seed 003: an
+    /// `otherChargeDetails` entry sent without one comes back with `orderCurrency`).
+    fn default_currencies(&mut self) {
+        let Some(currency) = &self.order_currency else {
+            return;
+        };
+        for list in [
+            &mut self.duty_details,
+            &mut self.tax_details,
+            &mut self.discount_details,
+            &mut self.other_charge_details,
+        ] {
+            for price in list.iter_mut().flatten() {
+                if price.currency.is_none() {
+                    price.currency = Some(currency.clone());
+                }
             }
         }
     }

@@ -54,6 +54,16 @@ impl Problems {
         }
     }
 
+    /// An ISO 3166 country code, alpha-2 (`IN`) or alpha-3 (`IND`): the documents' own samples
+    /// send alpha-3 where their tables say alpha-2.
+    pub fn iso_country(&mut self, field: &str, value: Option<&str>) {
+        if let Some(v) = value {
+            if !matches!(v.len(), 2 | 3) || !v.chars().all(|c| c.is_ascii_alphabetic()) {
+                self.add(field, "must be an ISO 3166 code of 2 or 3 letters");
+            }
+        }
+    }
+
     pub fn into_result(self) -> Result<(), Vec<FieldError>> {
         if self.0.is_empty() {
             Ok(())

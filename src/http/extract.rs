@@ -5,7 +5,12 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
+use std::any::TypeId;
+
 use serde_json::Value;
+
+use crate::domain::validate::{FieldError, combine};
+use crate::http::{fulfillment, ordermanagement};
 
 use crate::error::{ApiError, code};
 use crate::service::IdempotencyKey;
@@ -22,7 +27,7 @@ pub struct JsonBody<T> {
 
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + 'static,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -93,8 +98,97 @@ fn contains_nul(v: &Value) -> bool {
     }
 }
 
-/// Deserializes with the path of the offending field in the error.
-pub fn from_document<T: DeserializeOwned>(document: &Value) -> Result<T, ApiError> {
+/// Deserializes with the path of the offending field in the error. A `400` names every problem
+/// at once: a field that does not parse (unknown, a bad date, a wrong type) is reported and left
+/// out, the rest is parsed again, and an order body that then parses adds its own problems.
+pub fn from_document<T: DeserializeOwned + 'static>(document: &Value) -> Result<T, ApiError> {
+    const MAX_PROBLEMS: usize = 100;
+    let first = match parse_one(document) {
+        Ok(value) => return Ok(value),
+        Err(problem) => problem,
+    };
+    let mut problems = vec![first];
+    let mut pruned = document.clone();
+    while problems.len() < MAX_PROBLEMS {
+        let last = &problems[problems.len() - 1].field;
+        if !remove_path(&mut pruned, last) {
+            break;
+        }
+        match parse_one::<T>(&pruned) {
+            Ok(_) => {
+                let more = content_problems::<T>(&pruned);
+                return Err(ApiError::Validation(combine(problems, more)));
+            }
+            Err(problem) if problems.iter().any(|p| p.field == problem.field) => break,
+            Err(problem) => problems.push(problem),
+        }
+    }
+    Err(ApiError::Validation(problems))
+}
+
+/// The problems an order body has besides those of parsing.
+fn content_problems<T: 'static>(document: &Value) -> Vec<FieldError> {
+    let t = TypeId::of::<T>();
+    if t == TypeId::of::<fulfillment::dto::OrderIn>() {
+        serde_json::from_value::<fulfillment::dto::OrderIn>(document.clone())
+            .map(fulfillment::dto::OrderIn::problems)
+            .unwrap_or_default()
+    } else if t == TypeId::of::<ordermanagement::dto::OrderDoc>() {
+        serde_json::from_value::<ordermanagement::dto::OrderDoc>(document.clone())
+            .map(ordermanagement::dto::OrderDoc::create_problems)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Removes the member at `path` (`a.b[2].c`, as serde_path_to_error writes it); false when
+/// there is nothing to remove.
+fn remove_path(document: &mut Value, path: &str) -> bool {
+    let mut steps: Vec<Result<usize, &str>> = Vec::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        let name_end = rest.find('[').unwrap_or(rest.len());
+        if name_end > 0 {
+            steps.push(Err(&rest[..name_end]));
+        }
+        rest = &rest[name_end..];
+        while let Some(inner) = rest.strip_prefix('[') {
+            let Some(end) = inner.find(']') else {
+                return false;
+            };
+            let Ok(i) = inner[..end].parse() else {
+                return false;
+            };
+            steps.push(Ok(i));
+            rest = &inner[end + 1..];
+        }
+    }
+    let Some((last, parents)) = steps.split_last() else {
+        return false;
+    };
+    let mut at = document;
+    for step in parents {
+        let next = match step {
+            Ok(i) => at.get_mut(*i),
+            Err(name) => at.get_mut(*name),
+        };
+        match next {
+            Some(v) => at = v,
+            None => return false,
+        }
+    }
+    match (last, at) {
+        (Err(name), Value::Object(map)) => map.remove(*name).is_some(),
+        (Ok(i), Value::Array(items)) if *i < items.len() => {
+            items[*i] = Value::Object(Default::default());
+            true
+        }
+        _ => false,
+    }
+}
+
+fn parse_one<T: DeserializeOwned>(document: &Value) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(document).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.inner().to_string();
@@ -116,7 +210,7 @@ pub fn from_document<T: DeserializeOwned>(document: &Value) -> Result<T, ApiErro
                 .unwrap_or(&inner)
                 .to_string(),
         };
-        ApiError::field(field, message)
+        FieldError { field, message }
     })
 }
 
@@ -125,7 +219,8 @@ fn unknown_field(message: &str) -> Option<&str> {
     rest.split('`').next()
 }
 
-/// Query string parsed into `T`, with `ApiError` rejections naming the parameter.
+/// Query string parsed into `T`, with `ApiError` rejections naming the parameter. Parameters `T`
+/// does not know are ignored, never refused: proxies, SDKs and cache busters add their own.
 pub struct QueryParams<T>(pub T);
 
 impl<S, T> FromRequestParts<S> for QueryParams<T>

@@ -95,8 +95,42 @@ pub fn document_json() -> String {
 pub fn refine(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut v = serde_json::to_value(&doc).expect("the document serializes");
     refine_value(&mut v);
+    echoed_transaction_id(&mut v);
     super::openapi_links::add_links(&mut v);
     v
+}
+
+/// Every Fulfillment response echoes a valid `X-PB-TransactionId` (errors included, see
+/// `render_errors`), so every one of them declares it.
+fn echoed_transaction_id(v: &mut serde_json::Value) {
+    let header = serde_json::json!({
+        "description": "The request's X-PB-TransactionId, echoed when it was valid",
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,25}$"}
+    });
+    let Some(paths) = v["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, ops) in paths.iter_mut() {
+        if !path.starts_with("/shippingservices/fulfillment/") {
+            continue;
+        }
+        for op in ops.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+            let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) else {
+                continue;
+            };
+            for response in responses.values_mut() {
+                let Some(response) = response.as_object_mut() else {
+                    continue;
+                };
+                let headers = response
+                    .entry("headers")
+                    .or_insert_with(|| serde_json::json!({}));
+                if let Some(headers) = headers.as_object_mut() {
+                    headers.insert("X-PB-TransactionId".into(), header.clone());
+                }
+            }
+        }
+    }
 }
 
 const NON_BLANK: &str = "\\S";

@@ -51,7 +51,7 @@ impl OrderService {
         content.fill_totals();
         for _ in 0..MAX_ATTEMPTS {
             if let Some(key) = &idempotency {
-                if let Some(replay) = self.replay(caller, key).await? {
+                if let Some(replay) = self.replay(caller, surface, key).await? {
                     return Ok(replay);
                 }
             }
@@ -109,7 +109,12 @@ impl OrderService {
         Ok(purged)
     }
 
-    async fn replay(&self, caller: &Caller, key: &IdempotencyKey) -> ApiResult<Option<Created>> {
+    async fn replay(
+        &self,
+        caller: &Caller,
+        surface: Surface,
+        key: &IdempotencyKey,
+    ) -> ApiResult<Option<Created>> {
         let Some(rec) = self.store.idempotency(&caller.client_id, &key.key).await? else {
             return Ok(None);
         };
@@ -123,7 +128,11 @@ impl OrderService {
             return Err(ApiError::conflict(
                 code::IDEMPOTENCY_CONFLICT,
                 format!(
-                    "transaction id {} was already used for a different request",
+                    "{} {} was already used for a different request",
+                    match surface {
+                        Surface::Sendpro => "Idempotency-Key",
+                        Surface::Fulfillment => "X-PB-TransactionId",
+                    },
                     key.key
                 ),
             ));

@@ -234,7 +234,7 @@ fn is_unavailable_code(code: Option<&str>) -> bool {
     code.is_some_and(|c| c.starts_with("08") || c.starts_with("57P") || c == "53300")
 }
 
-/// The PostgreSQL of the test suite, as the integration tests find it (`tests/common`).
+/// The PostgreSQL of the test suite, as the integration tests find it (`tests/api/common`).
 #[cfg(test)]
 fn test_database_url() -> String {
     std::env::var("TEST_DATABASE_URL")

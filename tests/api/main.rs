@@ -22,6 +22,7 @@ mod common;
 mod auth_and_tenancy;
 mod cross_surface;
 mod db_outage;
+mod document_conformance;
 mod fulfillment_orders;
 mod fulfillment_search;
 mod fulfillment_validation;

@@ -19,7 +19,7 @@ use crate::domain::search::{
     DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, Page, SearchQuery, SortKey,
 };
 use crate::domain::text::{self, is_blank};
-use crate::domain::validate::{Problems, combine};
+use crate::domain::validate::{FieldError, Problems, combine};
 use crate::domain::{Order, Status};
 use crate::error::{ApiError, ApiResult};
 
@@ -101,10 +101,29 @@ pub struct OrderIn {
 impl OrderIn {
     /// Checks this dialect's required fields and tenancy, then maps to the canonical content.
     pub fn into_content(self, caller: &Caller) -> ApiResult<OrderContent> {
+        if let Some(id) = self.client_id.as_deref() {
+            caller.require_same_client(id)?;
+        }
+        let (content, p) = self.checked();
+        if p.is_empty() {
+            return Ok(content);
+        }
+        // Report the dialect's missing fields together with the canonical problems.
+        let canonical = content.validate().err().unwrap_or_default();
+        Err(ApiError::Validation(combine(p.into_errors(), canonical)))
+    }
+
+    /// Every problem of this body, tenancy aside: reported beside the fields that did not parse.
+    pub fn problems(self) -> Vec<FieldError> {
+        let (content, p) = self.checked();
+        let canonical = content.validate().err().unwrap_or_default();
+        combine(p.into_errors(), canonical)
+    }
+
+    fn checked(self) -> (OrderContent, Problems) {
         let mut p = Problems::default();
-        match self.client_id.as_deref() {
-            None => p.add("clientId", "is required"),
-            Some(id) => caller.require_same_client(id)?,
+        if self.client_id.is_none() {
+            p.add("clientId", "is required");
         }
         if self.client_order_id.is_none() {
             p.add("clientOrderId", "is required");
@@ -162,12 +181,7 @@ impl OrderIn {
             drop_ship_info: self.drop_ship_info,
             sendpro: Default::default(),
         };
-        if p.is_empty() {
-            return Ok(content);
-        }
-        // Report the dialect's missing fields together with the canonical problems.
-        let canonical = content.validate().err().unwrap_or_default();
-        Err(ApiError::Validation(combine(p.into_errors(), canonical)))
+        (content, p)
     }
 }
 

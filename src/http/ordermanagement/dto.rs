@@ -111,6 +111,7 @@ pub struct AddressDoc {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "string_or_number"
     )]
+    #[schema(schema_with = crate::domain::order::postal_code_schema)]
     pub postal_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country_code: Option<String>,
@@ -403,6 +404,26 @@ impl OrderDoc {
         p.into_result().map_err(ApiError::Validation)
     }
 
+    /// Every problem of this body as a create, in this dialect: reported beside the fields that
+    /// did not parse (the create handler's checks, in the same order).
+    pub fn create_problems(self) -> Vec<FieldError> {
+        let required = self.check_required();
+        let mut content = OrderContent::default();
+        if let Err(ApiError::Validation(list)) =
+            self.apply_to(&mut content, true).map_err(translate)
+        {
+            return crate::domain::validate::combine(required, list);
+        }
+        let canonical = match content
+            .validate()
+            .map_err(|e| translate(ApiError::Validation(e)))
+        {
+            Err(ApiError::Validation(list)) => list,
+            _ => Vec::new(),
+        };
+        crate::domain::validate::combine(required, canonical)
+    }
+
     /// What a create must carry in this dialect.
     pub fn check_required(&self) -> Vec<FieldError> {
         let mut p = Problems::default();
@@ -659,14 +680,14 @@ impl OperationResult {
 
     pub fn updated(order: &Order) -> OperationResult {
         OperationResult {
-            transaction_create_date: Some(super::transaction_time()),
+            transaction_create_date: Some(format_utc(&crate::domain::date::now_millis())),
             ..OperationResult::of(order, "Updated")
         }
     }
 
     pub fn deleted(order: &Order) -> OperationResult {
         OperationResult {
-            transaction_date_time: Some(super::transaction_time()),
+            transaction_date_time: Some(format_utc(&crate::domain::date::now_millis())),
             ..OperationResult::of(order, "Deleted")
         }
     }
@@ -675,7 +696,7 @@ impl OperationResult {
     pub fn item_removed(order: &Order) -> OperationResult {
         OperationResult {
             order_number: None,
-            transaction_date_time: Some(super::transaction_time()),
+            transaction_date_time: Some(format_utc(&crate::domain::date::now_millis())),
             ..OperationResult::of(order, "Updated")
         }
     }
@@ -741,7 +762,7 @@ impl BulkOutcome {
         Ok(BulkOutcome {
             status: status.to_string(),
             message,
-            transaction_date_time: super::transaction_time(),
+            transaction_date_time: format_utc(&crate::domain::date::now_millis()),
             results,
         })
     }
