@@ -445,6 +445,9 @@ pub struct DropShipInfo {
     pub postal_code: Option<String>,
 }
 
+/// The largest postal code accepted as a JSON number: ten digits, within the string's 20.
+pub const MAX_NUMERIC_POSTAL_CODE: u64 = 9_999_999_999;
+
 /// The schema of `postalCode`: what `string_or_number` takes (a string of up to 20, or a number
 /// as seed 003 sends `36830`); answers always carry the string.
 pub fn postal_code_schema() -> utoipa::openapi::schema::Schema {
@@ -455,7 +458,12 @@ pub fn postal_code_schema() -> utoipa::openapi::schema::Schema {
                 .schema_type(Type::String)
                 .max_length(Some(20)),
         )
-        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(0))
+                .maximum(Some(MAX_NUMERIC_POSTAL_CODE)),
+        )
         .item(ObjectBuilder::new().schema_type(Type::Null))
         .description(Some(
             "A string, or a number (kept as its digits); answered as a string",
@@ -471,7 +479,18 @@ pub fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String
     match Option::<Value>::deserialize(d)? {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(Value::Number(n)) => Ok(Some(n.to_string())),
+        // `36830.0` is the same whole number, as JSON Schema's integer (and Python's JSON) has it.
+        Some(Value::Number(n)) => match n.as_u64().or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..=MAX_NUMERIC_POSTAL_CODE as f64).contains(f))
+                .map(|f| f as u64)
+        }) {
+            Some(code) if code <= MAX_NUMERIC_POSTAL_CODE => Ok(Some(code.to_string())),
+            _ => Err(serde::de::Error::custom(format!(
+                "a numeric postal code must be a whole number from 0 to \
+                 {MAX_NUMERIC_POSTAL_CODE}; send any other code as a string"
+            ))),
+        },
         Some(other) => Err(serde::de::Error::custom(format!(
             "expected a string or number, got {other}"
         ))),
@@ -829,6 +848,23 @@ impl Address {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_numeric_postal_code_is_a_whole_number_of_at_most_ten_digits() {
+        #[derive(Deserialize)]
+        struct P {
+            #[serde(deserialize_with = "string_or_number")]
+            code: Option<String>,
+        }
+        let code =
+            |v: &str| serde_json::from_str::<P>(&format!("{{\"code\": {v}}}")).map(|p| p.code);
+        assert_eq!(code("36830").unwrap().as_deref(), Some("36830"));
+        assert_eq!(code("36830.0").unwrap().as_deref(), Some("36830"));
+        assert_eq!(code("\"0123\"").unwrap().as_deref(), Some("0123"));
+        assert!(code("-5").is_err());
+        assert!(code("36830.5").is_err());
+        assert!(code("10000000000").is_err());
+    }
 
     fn minimal() -> OrderContent {
         OrderContent {

@@ -269,8 +269,9 @@ fn refine_value(v: &mut serde_json::Value) {
     ] {
         item["properties"][name]["maxLength"] = json!(max);
     }
+    // ISO 3166 alpha-2 or alpha-3, as the order lines of either surface take them.
     for name in ["hSTariffCodeCountry", "originCountryCode"] {
-        item["properties"][name]["pattern"] = json!("^[A-Za-z]{2}$");
+        item["properties"][name]["pattern"] = json!("^[A-Za-z]{2,3}$");
     }
     for name in ["billingStatus", "paymentType"] {
         schemas["Charges"]["properties"][name]["maxLength"] = json!(50);
