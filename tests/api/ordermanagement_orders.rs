@@ -990,3 +990,28 @@ both!(
         assert_eq!(charge(&got, "subTotal"), "77");
     }
 );
+
+both!(
+    a_malformed_transaction_id_is_refused_beside_an_idempotency_key,
+    |app| async move {
+        let t = app.token(CLIENT);
+        let r = app
+            .post(&orders())
+            .bearer(&t)
+            .header("idempotency-key", "key-0002")
+            .header("x-pb-transactionid", "`803*G.%")
+            .json(&sendpro_create("IDEM-3"))
+            .send()
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert!(
+            r.body.to_string().contains("X-PB-TransactionId"),
+            "{}",
+            r.body
+        );
+        let all = om_search(&app, &t, &json!({"filters": []}))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(all.body["totalElements"], 0, "nothing stored");
+    }
+);

@@ -30,6 +30,10 @@ pub const MAX_BULK: usize = 500;
 /// `Idempotency-Key` (up to 255) or `X-PB-TransactionId` (up to 25), both optional here.
 fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<IdempotencyKey>> {
     let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap_or(""));
+    // Checked even when Idempotency-Key is the one that counts: a malformed header is a 400.
+    if let Some(txid) = header(TRANSACTION_ID) {
+        crate::service::validate_key(txid, 25)?;
+    }
     if let Some(key) = header("idempotency-key") {
         return IdempotencyKey::new(key, 255, SURFACE, body)
             .map_err(|_| {
