@@ -680,14 +680,14 @@ impl OperationResult {
 
     pub fn updated(order: &Order) -> OperationResult {
         OperationResult {
-            transaction_create_date: Some(format_utc(&crate::domain::date::now_millis())),
+            transaction_create_date: Some(super::transaction_time()),
             ..OperationResult::of(order, "Updated")
         }
     }
 
     pub fn deleted(order: &Order) -> OperationResult {
         OperationResult {
-            transaction_date_time: Some(format_utc(&crate::domain::date::now_millis())),
+            transaction_date_time: Some(super::transaction_time()),
             ..OperationResult::of(order, "Deleted")
         }
     }
@@ -696,7 +696,7 @@ impl OperationResult {
     pub fn item_removed(order: &Order) -> OperationResult {
         OperationResult {
             order_number: None,
-            transaction_date_time: Some(format_utc(&crate::domain::date::now_millis())),
+            transaction_date_time: Some(super::transaction_time()),
             ..OperationResult::of(order, "Updated")
         }
     }
@@ -762,7 +762,7 @@ impl BulkOutcome {
         Ok(BulkOutcome {
             status: status.to_string(),
             message,
-            transaction_date_time: format_utc(&crate::domain::date::now_millis()),
+            transaction_date_time: super::transaction_time(),
             results,
         })
     }

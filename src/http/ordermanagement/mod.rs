@@ -6,7 +6,6 @@ mod orders;
 mod search;
 mod tags;
 
-use chrono::SecondsFormat;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,7 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::history))
 }
 
-/// Operation timestamps in the documents' style (`2025-07-02T18:27:48.172Z`).
+/// An operation's timestamp, in the server's time format (`2025-07-02T18:27:48Z`).
 pub fn transaction_time() -> String {
-    chrono::Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+    crate::domain::date::format_utc(&crate::domain::date::now_millis())
 }
