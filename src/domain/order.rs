@@ -215,6 +215,9 @@ impl<'de> Deserialize<'de> for OrderType {
 }
 
 impl OrderType {
+    /// What an order sent without `orderType` is shown as.
+    pub const DEFAULT: OrderType = OrderType::ECom;
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrderType::ECom => "eCom",
@@ -229,6 +232,11 @@ pub enum OrderHandling {
     X,
     R,
     E,
+}
+
+impl OrderHandling {
+    /// What an order sent without `orderHandling` is shown as.
+    pub const DEFAULT: OrderHandling = OrderHandling::X;
 }
 
 impl<'de> Deserialize<'de> for OrderHandling {
@@ -641,6 +649,68 @@ impl OrderContent {
             && was.total_order_amount == was.computed_order_total()
         {
             next.total_order_amount = None;
+        }
+    }
+
+    /// A full replace may leave out what a Fulfillment create requires, `createDate` and the
+    /// requested service (`inputShippingDetails` with `carrier` and `serviceId`), only where
+    /// the stored order has none: an order created through SendPro360 has neither, and a client
+    /// must be able to send back what it read.
+    pub fn missing_on_replace(&self, stored: &OrderContent) -> Vec<FieldError> {
+        let mut p = Problems::default();
+        if self.create_date.is_none() && stored.create_date.is_some() {
+            p.add("createDate", "is required");
+        }
+        let details = |c: &OrderContent| c.input_shipping_details.clone().unwrap_or_default();
+        let (sent, had) = (details(self), details(stored));
+        if self.input_shipping_details.is_none() && stored.input_shipping_details.is_some() {
+            p.add("inputShippingDetails", "is required");
+        } else {
+            if sent.carrier.is_none() && had.carrier.is_some() {
+                p.add("inputShippingDetails.carrier", "is required");
+            }
+            if sent.service_id.is_none() && had.service_id.is_some() {
+                p.add("inputShippingDetails.serviceId", "is required");
+            }
+        }
+        p.into_errors()
+    }
+
+    /// A full replace sends what the Fulfillment view shows, which leaves out what only
+    /// SendPro360 shows (an item's `customProductId` and `unitWeight`, an address's
+    /// `residential`) and fills in defaults (`orderType`, `orderHandling`). Those are taken
+    /// from the stored order, so that sending back what was read changes nothing: item fields
+    /// for the line with the same `lineId` and `sku`, and an absent value stays absent when the
+    /// replace sends its default.
+    pub fn keep_unshown(&mut self, stored: &OrderContent) {
+        for line in &mut self.order_lines {
+            let Some(old) = stored
+                .order_lines
+                .iter()
+                .find(|old| old.line_id == line.line_id && old.sku == line.sku)
+            else {
+                continue;
+            };
+            if line.custom_product_id.is_none() {
+                line.custom_product_id.clone_from(&old.custom_product_id);
+            }
+            if line.unit_weight.is_none() {
+                line.unit_weight.clone_from(&old.unit_weight);
+            }
+        }
+        if self.to_address.residential.is_none() {
+            self.to_address.residential = stored.to_address.residential;
+        }
+        if let (Some(next), Some(old)) = (&mut self.billing_address, &stored.billing_address) {
+            if next.residential.is_none() {
+                next.residential = old.residential;
+            }
+        }
+        if stored.order_type.is_none() && self.order_type == Some(OrderType::DEFAULT) {
+            self.order_type = None;
+        }
+        if stored.order_handling.is_none() && self.order_handling == Some(OrderHandling::DEFAULT) {
+            self.order_handling = None;
         }
     }
 

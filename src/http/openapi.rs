@@ -163,15 +163,17 @@ fn refine_value(v: &mut serde_json::Value) {
         s
     };
 
-    // Fulfillment: inputShippingDetails is required (its documented alias shippingDetails is
-    // accepted in its place, but an anyOf here would cost generated SDKs their request model).
+    // Fulfillment: inputShippingDetails is required unless its documented alias
+    // shippingDetails is sent. Stated as if/then, which generators read as plain validation
+    // (an anyOf would cost generated SDKs their request model, see SendproAddress below).
     let order = &mut schemas["FulfillmentOrderRequest"];
-    order["required"]
-        .as_array_mut()
-        .expect("derived required list")
-        .push(json!("inputShippingDetails"));
-    order["properties"]["inputShippingDetails"] =
-        json!({"$ref": "#/components/schemas/ShippingDetails"});
+    order["if"] = json!({"not": {"required": ["shippingDetails"]}});
+    order["then"] = json!({"required": ["inputShippingDetails"]});
+    order["properties"]["inputShippingDetails"] = json!({
+        "$ref": "#/components/schemas/ShippingDetails",
+        "description": "The requested service. Required, here or as its alias shippingDetails \
+            (this name wins when both are sent)."
+    });
     order["properties"]["shippingDetails"]["deprecated"] = json!(true);
     order["properties"]["clientOrderId"]["pattern"] = json!(NON_BLANK);
     let shipping = &mut schemas["ShippingDetails"];

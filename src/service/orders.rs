@@ -175,7 +175,12 @@ impl OrderService {
             EventKind::Replaced,
             move |order| {
                 ensure_editable(order)?;
+                let missing = content.missing_on_replace(&order.content);
+                if !missing.is_empty() {
+                    return Err(ApiError::Validation(missing));
+                }
                 let mut next = content.clone();
+                next.keep_unshown(&order.content);
                 next.actual_shipping_details = order.content.actual_shipping_details.take();
                 next.sendpro = std::mem::take(&mut order.content.sendpro);
                 order.content = next;

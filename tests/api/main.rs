@@ -34,5 +34,6 @@ mod operations;
 mod ordermanagement_orders;
 mod ordermanagement_status_tags_search;
 mod postgres_maintenance;
+mod round_trips;
 mod seed;
 mod sqlite_statistics;

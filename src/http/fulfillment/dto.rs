@@ -101,10 +101,21 @@ pub struct OrderIn {
 impl OrderIn {
     /// Checks this dialect's required fields and tenancy, then maps to the canonical content.
     pub fn into_content(self, caller: &Caller) -> ApiResult<OrderContent> {
+        self.into_checked(caller, Use::Create)
+    }
+
+    /// As `into_content`, for a full replace: `createDate` and `inputShippingDetails` are left
+    /// to the service, which requires them only where the stored order has them
+    /// (`OrderContent::missing_on_replace`).
+    pub fn into_replacement(self, caller: &Caller) -> ApiResult<OrderContent> {
+        self.into_checked(caller, Use::Replace)
+    }
+
+    fn into_checked(self, caller: &Caller, usage: Use) -> ApiResult<OrderContent> {
         if let Some(id) = self.client_id.as_deref() {
             caller.require_same_client(id)?;
         }
-        let (content, p) = self.checked();
+        let (content, p) = self.checked(usage);
         if p.is_empty() {
             return Ok(content);
         }
@@ -115,12 +126,13 @@ impl OrderIn {
 
     /// Every problem of this body, tenancy aside: reported beside the fields that did not parse.
     pub fn problems(self) -> Vec<FieldError> {
-        let (content, p) = self.checked();
+        let (content, p) = self.checked(Use::Create);
         let canonical = content.validate().err().unwrap_or_default();
         combine(p.into_errors(), canonical)
     }
 
-    fn checked(self) -> (OrderContent, Problems) {
+    fn checked(self, usage: Use) -> (OrderContent, Problems) {
+        let creating = usage == Use::Create;
         let mut p = Problems::default();
         if self.client_id.is_none() {
             p.add("clientId", "is required");
@@ -133,17 +145,20 @@ impl OrderIn {
         // "both must match" rule would refuse that round trip and cannot be stated in a schema.
         let shipping = self.input_shipping_details.or(self.shipping_details);
         match &shipping {
-            None => p.add("inputShippingDetails", "is required"),
+            None if creating => p.add("inputShippingDetails", "is required"),
+            None => {}
             Some(s) => {
-                if s.carrier.as_deref().is_none_or(is_blank) {
+                if s.carrier.as_deref().is_some_and(is_blank) || (creating && s.carrier.is_none()) {
                     p.add("inputShippingDetails.carrier", "is required");
                 }
-                if s.service_id.as_deref().is_none_or(is_blank) {
+                if s.service_id.as_deref().is_some_and(is_blank)
+                    || (creating && s.service_id.is_none())
+                {
                     p.add("inputShippingDetails.serviceId", "is required");
                 }
             }
         }
-        if self.create_date.is_none() {
+        if creating && self.create_date.is_none() {
             p.add("createDate", "is required");
         }
         if self.order_lines.is_none() {
@@ -183,6 +198,12 @@ impl OrderIn {
         };
         (content, p)
     }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Use {
+    Create,
+    Replace,
 }
 
 /// The Orders object as the API returns it.
@@ -272,7 +293,7 @@ impl<'a> OrderOut<'a> {
             input_shipping_details: c.input_shipping_details.as_ref(),
             shipping_details: c.input_shipping_details.as_ref(),
             actual_shipping_details: c.actual_shipping_details.as_ref(),
-            order_type: c.order_type.unwrap_or(OrderType::ECom).as_str(),
+            order_type: c.order_type.unwrap_or(OrderType::DEFAULT).as_str(),
             create_date: c.create_date.as_ref(),
             update_date: c.update_date.as_ref(),
             pb_create_date: format_utc(&order.pb_create_date),
@@ -281,7 +302,7 @@ impl<'a> OrderOut<'a> {
             ship_on_date: c.ship_on_date.as_ref(),
             fulfillment_release_date: c.fulfillment_release_date.as_ref(),
             promised_delivery_date: c.promised_delivery_date.as_ref(),
-            order_handling: c.order_handling.unwrap_or(OrderHandling::X),
+            order_handling: c.order_handling.unwrap_or(OrderHandling::DEFAULT),
             order_lines: c.order_lines.iter().map(line_view).collect(),
             order_charges: c.order_charges.as_ref(),
             to_address: address_view(&c.to_address),

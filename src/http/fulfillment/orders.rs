@@ -100,6 +100,7 @@ pub async fn view(
     tag = "Fulfillment Orders",
     operation_id = "fulfillmentUpdateOrder",
     summary = "Update an Order (whole object)",
+    description = "Replaces the client-supplied order. Sending back the body a GET returned changes nothing (200, same ETag). createDate and inputShippingDetails (or shippingDetails) may be left out only when the stored order has none, as an order created through SendPro360 may; the item fields only SendPro360 shows (customProductId, unitWeight) are kept for a line with the same lineId and sku.",
     params(("orderId" = String, Path, description = "The order id"), ("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
     request_body = OrderIn,
@@ -116,7 +117,7 @@ pub async fn replace(
     Path(order_id): Path<String>,
     body: JsonBody<OrderIn>,
 ) -> ApiResult<Response> {
-    let content = body.value.into_content(&caller)?;
+    let content = body.value.into_replacement(&caller)?;
     let order = state
         .orders
         .replace(&caller, &order_id, if_match(&headers), content)

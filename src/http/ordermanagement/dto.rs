@@ -123,7 +123,7 @@ pub struct AddressDoc {
     pub residential: Option<bool>,
 }
 
-#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[schema(as = Item)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemDoc {
@@ -304,12 +304,18 @@ impl OrderDoc {
         self.check_own_fields()?;
         content.client_order_id = self.order_number.unwrap_or_default();
         if replace_items {
+            // An item sent back as it was read keeps its line, with the attributes only the
+            // Fulfillment surface shows (`inventoryType`, `additionalDetails`, `lineTotal`).
+            let stored = std::mem::take(&mut content.order_lines);
             content.order_lines = self
                 .items
                 .unwrap_or_default()
                 .iter()
                 .enumerate()
-                .map(|(i, item)| item.to_line(i))
+                .map(|(i, item)| match stored.get(i) {
+                    Some(line) if ItemDoc::of(line) == *item => line.clone(),
+                    _ => item.to_line(i),
+                })
                 .collect();
         }
         if let Some(a) = &self.to_address {

@@ -3,6 +3,7 @@
 pub mod dto;
 mod merge;
 mod orders;
+mod read_back;
 mod search;
 mod tags;
 

@@ -12,6 +12,7 @@ use super::dto::{
     translate,
 };
 use super::merge::merge;
+use super::read_back::unwrap_groups;
 use crate::auth::{Reader, Writer};
 use crate::domain::order::{NO_ADDRESS_LINE, OrderContent, SentAmounts, Surface};
 use crate::domain::status::SendproStatus;
@@ -144,7 +145,7 @@ pub async fn get(
     tag = "Order",
     operation_id = "partialUpdateOrderById",
     summary = "Partial Order Update by OrderId",
-    description = "JSON merge patch over the order as this API shows it: absent fields stay, null clears an optional field, objects merge, items replaces the item list. The result is validated as a create. Amounts the server derived (subTotal and gmv that agreed with the items) are derived again from the patched order unless the patch sends them. Shipped, returned or canceled orders cannot change (409).",
+    description = "JSON merge patch over the order as this API shows it, flat as a create or grouped as a GET returns it (orderInfo, orderShippingInfo; the fields only a response has are ignored), so that sending back what a GET read changes nothing: absent fields stay, null clears an optional field, objects merge, items replaces the item list. The result is validated as a create. Amounts the server derived (subTotal and gmv that agreed with the items) are derived again from the patched order unless the patch sends them. Shipped, returned or canceled orders cannot change (409).",
     params(("orderId" = String, Path, description = "The order id"), ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
     request_body(content = OrderDoc, description = "Any subset of the create fields; null clears an optional one"),
     responses(
@@ -167,8 +168,10 @@ pub async fn patch(
     Path(order_id): Path<String>,
     body: JsonBody<Map<String, Value>>,
 ) -> ApiResult<Response> {
+    let mut body = body.value;
     let mut p = Problems::default();
-    for (key, value) in &body.value {
+    unwrap_groups(&mut body, &mut p);
+    for (key, value) in &body {
         if !FIELDS.contains(&key.as_str()) {
             p.add(key.as_str(), format!("is not a known field ('{key}')"));
         } else if value.is_null() && REQUIRED.contains(&key.as_str()) {
@@ -176,7 +179,7 @@ pub async fn patch(
         }
     }
     p.into_result().map_err(ApiError::Validation)?;
-    let patch = Value::Object(body.value);
+    let patch = Value::Object(body);
     let replace_items = patch.get("items").is_some();
     let order = state
         .orders
