@@ -5,6 +5,7 @@ pub mod fulfillment;
 mod health;
 pub mod observe;
 pub mod openapi;
+mod openapi_examples;
 mod openapi_links;
 pub mod ordermanagement;
 

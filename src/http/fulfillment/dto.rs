@@ -419,7 +419,7 @@ pub struct PageQuery {
 #[schema(as = FulfillmentSearchRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchIn {
-    #[schema(value_type = String, required = true, example = "NGST")]
+    #[schema(value_type = String, required = true, example = "1234")]
     client_id: Option<String>,
     /// `<property>-asc|desc`, property one of createDate, updateDate, pbCreateDate, pbUpdateDate.
     #[serde(default)]

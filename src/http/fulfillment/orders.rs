@@ -22,7 +22,7 @@ const SURFACE: &str = "fulfillment";
     operation_id = "fulfillmentCreateOrder",
     summary = "Create an Order",
     params(("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h).")),
-    request_body = OrderIn,
+    request_body(content = OrderIn, example = crate::http::openapi_examples::fulfillment_order),
     responses(
         (status = 201, description = "The created order (also the answer to an identical retry)", body = OrderOut,
             headers(("ETag" = String, description = "The order version"), ("X-PB-TransactionId" = String))),
@@ -103,7 +103,7 @@ pub async fn view(
     description = "Replaces the client-supplied order. Sending back the body a GET returned changes nothing (200, same ETag). createDate and inputShippingDetails (or shippingDetails) may be left out only when the stored order has none, as an order created through SendPro360 may; the item fields only SendPro360 shows (customProductId, unitWeight) are kept for a line with the same lineId and sku.",
     params(("orderId" = String, Path, description = "The order id"), ("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."),
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
-    request_body = OrderIn,
+    request_body(content = OrderIn, example = crate::http::openapi_examples::fulfillment_replacement),
     responses(
         (status = 200, description = "The updated order", body = OrderOut, headers(("ETag" = String))),
         (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 404, description = "No such order for this client", body = FulfillmentErrors), (status = 409, description = "Duplicate clientOrderId, or the order is shipped, returned or canceled", body = FulfillmentErrors), (status = 412, description = "If-Match names an older version", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
@@ -136,7 +136,7 @@ pub async fn replace(
     summary = "Find Orders (all order data)",
     description = "Without a date criterion only orders created in the last six months are searched.",
     params(("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
-    request_body = SearchIn,
+    request_body(content = SearchIn, example = crate::http::openapi_examples::fulfillment_search),
     responses(
         (status = 200, description = "One page of matching orders", body = SearchOut<OrderOut>),
         (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
@@ -162,7 +162,7 @@ pub async fn search(
     operation_id = "fulfillmentFindOrderStatuses",
     summary = "Find Orders (status subset)",
     params(("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
-    request_body = SearchIn,
+    request_body(content = SearchIn, example = crate::http::openapi_examples::fulfillment_search),
     responses(
         (status = 200, description = "One page of matching orders, status fields only", body = SearchOut<OrderStatusOut>),
         (status = 400, description = "Invalid request (fields named in parameters)", body = FulfillmentErrors), (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors), (status = 403, description = "clientId differs from the token, or scope lacks orders:write", body = FulfillmentErrors), (status = 413, description = "Body over 10 MiB", body = FulfillmentErrors), (status = 415, description = "Content-Type is not JSON", body = FulfillmentErrors), (status = 429, description = "Rate limited", body = FulfillmentErrors), (status = 500, description = "Internal error", body = FulfillmentErrors), (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)

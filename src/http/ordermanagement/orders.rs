@@ -58,7 +58,7 @@ fn idempotency(headers: &HeaderMap, body: &Value) -> ApiResult<Option<Idempotenc
     summary = "Create Order",
     description = "Creates an order in the UNFULFILLED state. orderNumber, fromAddress, toAddress and at least one item are required; orderNumber is unique per client among live orders.",
     params(("Idempotency-Key" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,255}$", description = "Makes the create idempotent for 24 h (1-255 of A-Za-z0-9_-)"), ("X-PB-TransactionId" = Option<String>, Header, nullable = false, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Used as the idempotency key when Idempotency-Key is absent (1-25 of A-Za-z0-9_-)")),
-    request_body = OrderDoc,
+    request_body(content = OrderDoc, example = crate::http::openapi_examples::sendpro_order),
     responses(
         (status = 200, description = "The Order has been created Successfully.", body = OperationResult, headers(("ETag" = String))),
         (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
@@ -147,7 +147,7 @@ pub async fn get(
     summary = "Partial Order Update by OrderId",
     description = "JSON merge patch over the order as this API shows it, flat as a create or grouped as a GET returns it (orderInfo, orderShippingInfo; the fields only a response has are ignored), so that sending back what a GET read changes nothing: absent fields stay, null clears an optional field, objects merge, items replaces the item list. The result is validated as a create. Amounts the server derived (subTotal and gmv that agreed with the items) are derived again from the patched order unless the patch sends them. Shipped, returned or canceled orders cannot change (409).",
     params(("orderId" = String, Path, description = "The order id"), ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
-    request_body(content = OrderDoc, description = "Any subset of the create fields; null clears an optional one"),
+    request_body(content = OrderDoc, description = "Any subset of the create fields; null clears an optional one", example = crate::http::openapi_examples::sendpro_patch),
     responses(
         (status = 200, description = "Order updated successfully (partial)", body = OperationResult, headers(("ETag" = String))),
         (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),

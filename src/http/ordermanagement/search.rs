@@ -43,11 +43,11 @@ pub struct SearchIn {
 pub struct FilterIn {
     /// Case-insensitive.
     #[schema(
-        example = "orderId",
+        example = "status",
         pattern = "^([Oo][Rr][Dd][Ee][Rr][Ii][Dd]|[Oo][Rr][Dd][Ee][Rr][Nn][Uu][Mm][Bb][Ee][Rr]|[Ss][Tt][Aa][Tt][Uu][Ss]|[Tt][Aa][Gg][Ii][Dd][Ss]|[Tt][Aa][Gg][Ii][Dd]|[Tt][Aa][Gg][Ss]|[Ii][Tt][Ee][Mm][Ii][Dd]|[Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Cc][Uu][Ss][Tt][Oo][Mm][Ee][Rr][Ii][Dd])$"
     )]
     name: String,
-    #[schema(value_type = Vec<SearchValue>, min_items = 1, example = json!(["PBqTYEhO31JY"]))]
+    #[schema(value_type = Vec<SearchValue>, min_items = 1, example = json!(["UNFULFILLED"]))]
     value: Vec<Value>,
 }
 
@@ -146,7 +146,7 @@ fn parse_filter(p: &mut Problems, at: &str, f: &FilterIn) -> Option<Filter> {
     operation_id = "searchOrders",
     summary = "Search Orders",
     description = "Filters: orderId, orderNumber, status, tagIds, itemId, createDate ([from] or [from, to]), customerId; values are case-insensitive, OR-ed within a filter, filters AND-ed. Without createDate only the last six months are searched. page is from 0; size 0 or absent means 20 (at most 500).",
-    request_body = SearchIn,
+    request_body(content = SearchIn, example = crate::http::openapi_examples::sendpro_search),
     responses(
         (status = 200, description = "Requested order has been retrived sucessfully.", body = SearchPage),
         (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),

@@ -36,7 +36,7 @@ pub struct TagsIn {
     summary = "Update Tags for an Order",
     description = "Replaces the order's tags; [] removes them all. Tags are trimmed, 1-50 characters, at most 50, duplicates collapsed.",
     params(("orderId" = String, Path, description = "The order id")),
-    request_body = TagsIn,
+    request_body(content = TagsIn, example = crate::http::openapi_examples::tags),
     responses(
         (status = 200, description = "The specified tag has been updated with the order.", body = OperationResult, headers(("ETag" = String))),
         (status = 400, description = "Invalid request (field paths in additionalInfo)", body = SendproError),
