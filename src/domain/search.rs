@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::status::Status;
+use super::validate::Problems;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DateField {
@@ -110,6 +111,52 @@ pub struct SearchQuery {
 
 pub const MAX_PAGE_SIZE: u32 = 500;
 pub const DEFAULT_PAGE_SIZE: u32 = 20;
+
+/// What one search may ask. Each criterion is a clause of its own (tags and SKUs a subquery),
+/// so the planner's work and the statement's parameters grow with them: 150 tag criteria took
+/// PostgreSQL seconds to plan, and past these sizes the engines refuse the statement outright
+/// (SQLite's expression depth and variable count, PostgreSQL's argument count). The bounds
+/// leave room for any real search and keep every one well inside the engines' limits.
+pub const MAX_FILTERS: usize = 10;
+pub const MAX_FILTER_VALUES: usize = 100;
+pub const MAX_SEARCH_VALUES: usize = 200;
+pub const MAX_SORT_KEYS: usize = 4;
+
+/// Checks the size of a search before it is parsed: `criteria` names the list in the caller's
+/// dialect, `values_key` the values inside one, `counts` how many values each criterion has.
+pub fn check_shape(
+    p: &mut Problems,
+    criteria: &str,
+    values_key: &str,
+    counts: &[usize],
+    sort: Option<(&str, usize)>,
+) {
+    if counts.len() > MAX_FILTERS {
+        p.add(
+            criteria,
+            format!("at most {MAX_FILTERS} criteria per search"),
+        );
+    }
+    for (i, n) in counts.iter().enumerate() {
+        if *n > MAX_FILTER_VALUES {
+            p.add(
+                format!("{criteria}[{i}].{values_key}"),
+                format!("at most {MAX_FILTER_VALUES} values per criterion"),
+            );
+        }
+    }
+    if counts.iter().sum::<usize>() > MAX_SEARCH_VALUES {
+        p.add(
+            criteria,
+            format!("at most {MAX_SEARCH_VALUES} values over all criteria"),
+        );
+    }
+    if let Some((at, n)) = sort
+        && n > MAX_SORT_KEYS
+    {
+        p.add(at, format!("at most {MAX_SORT_KEYS} sort keys"));
+    }
+}
 
 impl SearchQuery {
     pub fn has_date_filter(&self) -> bool {

@@ -16,7 +16,7 @@ use crate::domain::order::{
     OrderType, Reference, ShippingDetails,
 };
 use crate::domain::search::{
-    DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, Page, SearchQuery, SortKey,
+    DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, Page, SearchQuery, SortKey, check_shape,
 };
 use crate::domain::text::{self, is_blank};
 use crate::domain::validate::{FieldError, Problems, combine};
@@ -423,9 +423,11 @@ pub struct SearchIn {
     client_id: Option<String>,
     /// `<property>-asc|desc`, property one of createDate, updateDate, pbCreateDate, pbUpdateDate.
     #[serde(default)]
-    #[schema(value_type = Vec<SortText>, example = json!(["createDate-asc"]))]
+    #[schema(value_type = Vec<SortText>, max_items = 4, example = json!(["createDate-asc"]))]
     sort: Vec<String>,
+    /// At most 10 criteria, 100 values each, 200 values in all.
     #[serde(default)]
+    #[schema(max_items = 10)]
     search_fields: Vec<SearchField>,
 }
 
@@ -460,7 +462,7 @@ pub struct SearchField {
         pattern = "^([Oo][Rr][Dd][Ee][Rr][Ss]|[Oo][Rr][Dd][Ee][Rr][Ii][Dd]|[Cc][Ll][Ii][Ee][Nn][Tt][Oo][Rr][Dd][Ee][Rr][Ii][Dd]|[Bb][Rr][Aa][Nn][Dd]|[Oo][Rr][Dd][Ee][Rr][Tt][Yy][Pp][Ee]|[Ss][Tt][Aa][Tt][Uu][Ss]|[Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Uu][Pp][Dd][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Pp][Bb][Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Pp][Bb][Uu][Pp][Dd][Aa][Tt][Ee][Dd][Aa][Tt][Ee])$"
     )]
     name: String,
-    #[schema(value_type = Vec<SearchValue>, min_items = 1, example = json!(["RECEIVED"]))]
+    #[schema(value_type = Vec<SearchValue>, min_items = 1, max_items = 100, example = json!(["RECEIVED"]))]
     values: Vec<Value>,
 }
 
@@ -471,6 +473,17 @@ impl SearchIn {
             Some(id) => caller.require_same_client(id)?,
         }
         let mut p = Problems::default();
+        let counts: Vec<usize> = self.search_fields.iter().map(|f| f.values.len()).collect();
+        check_shape(
+            &mut p,
+            "searchFields",
+            "values",
+            &counts,
+            Some(("sort", self.sort.len())),
+        );
+        if !p.is_empty() {
+            return Err(ApiError::Validation(p.into_errors()));
+        }
         // Capped at i32::MAX so that the number fits the int32 the spec (and generated clients) use.
         let page = parse_bounded(
             &mut p,

@@ -10,7 +10,7 @@ use super::dto::{OrderView, SearchPage};
 use crate::auth::Reader;
 use crate::domain::Status;
 use crate::domain::search::{
-    DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, SearchQuery, SortKey,
+    DEFAULT_PAGE_SIZE, DateField, Filter, MAX_PAGE_SIZE, SearchQuery, SortKey, check_shape,
 };
 use crate::domain::status::SendproStatus;
 use crate::domain::text;
@@ -26,7 +26,9 @@ use crate::state::AppState;
 #[schema(as = SendproSearchRequest)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SearchIn {
+    /// At most 10 criteria, 100 values each, 200 values in all.
     #[serde(default)]
+    #[schema(max_items = 10)]
     filters: Vec<FilterIn>,
     /// From 0.
     #[schema(minimum = 0, maximum = 2147483647)]
@@ -47,13 +49,18 @@ pub struct FilterIn {
         pattern = "^([Oo][Rr][Dd][Ee][Rr][Ii][Dd]|[Oo][Rr][Dd][Ee][Rr][Nn][Uu][Mm][Bb][Ee][Rr]|[Ss][Tt][Aa][Tt][Uu][Ss]|[Tt][Aa][Gg][Ii][Dd][Ss]|[Tt][Aa][Gg][Ii][Dd]|[Tt][Aa][Gg][Ss]|[Ii][Tt][Ee][Mm][Ii][Dd]|[Cc][Rr][Ee][Aa][Tt][Ee][Dd][Aa][Tt][Ee]|[Cc][Uu][Ss][Tt][Oo][Mm][Ee][Rr][Ii][Dd])$"
     )]
     name: String,
-    #[schema(value_type = Vec<SearchValue>, min_items = 1, example = json!(["UNFULFILLED"]))]
+    #[schema(value_type = Vec<SearchValue>, min_items = 1, max_items = 100, example = json!(["UNFULFILLED"]))]
     value: Vec<Value>,
 }
 
 impl SearchIn {
     fn into_query(self) -> ApiResult<SearchQuery> {
         let mut p = Problems::default();
+        let counts: Vec<usize> = self.filters.iter().map(|f| f.value.len()).collect();
+        check_shape(&mut p, "filters", "value", &counts, None);
+        if !p.is_empty() {
+            return Err(ApiError::Validation(p.into_errors()));
+        }
         let page = match self.page {
             None => 0,
             Some(n) if (0..=i64::from(i32::MAX)).contains(&n) => n as u32,
