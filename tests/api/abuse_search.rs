@@ -145,7 +145,7 @@ both!(the_largest_allowed_searches_run, |app| async move {
     let r = om_search(&app, &json!({"filters": filters}))
         .await
         .expect(StatusCode::OK);
-    assert_eq!(found_ids(&r), [id.clone()]);
+    assert_eq!(found_ids(&r), [id]);
 
     let fid = app
         .post("/shippingservices/fulfillment/v1/orders")
