@@ -16,6 +16,7 @@ mod pool_wait;
 mod postgres;
 mod sql;
 mod sqlite;
+mod sqlite_deadline;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -142,8 +143,9 @@ pub struct StoreOptions {
     /// How long start-up waits for a PostgreSQL that does not answer yet (compose and
     /// orchestrators start services in any order).
     pub connect_wait: Duration,
-    /// The longest any one statement may run (PostgreSQL's `statement_timeout`); no longer than
-    /// the request timeout, so that no statement works on for a client that was answered.
+    /// The longest any one statement may run (PostgreSQL's `statement_timeout`; on SQLite a
+    /// progress handler, see `sqlite_deadline`); no longer than the request timeout, so that no
+    /// statement works on for a client that was answered.
     pub statement_timeout: Duration,
 }
 
@@ -220,8 +222,9 @@ fn classify(err: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if is_unavailable_code(db.code().as_deref()) => {
             StoreError::Unavailable(db.to_string())
         }
-        // query_canceled: the statement's deadline passed, or its request went away.
-        sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => {
+        // The statement's deadline passed, or its request went away: PostgreSQL's
+        // query_canceled, SQLite's SQLITE_INTERRUPT (from the progress handler).
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("57014" | "9")) => {
             StoreError::Unavailable(db.to_string())
         }
         other => StoreError::Other(other.into()),

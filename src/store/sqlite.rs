@@ -10,13 +10,13 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::Sqlite;
-use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
 use super::pool_wait::acquire;
 use super::sql::{KeyOrder, Statements};
+use super::sqlite_deadline::Deadlined;
 use super::{
     ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError, StoreOptions,
     StoreResult, classify,
@@ -38,6 +38,7 @@ pub fn default_readers() -> u32 {
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    statement_timeout: Duration,
 }
 
 impl SqliteStore {
@@ -76,7 +77,11 @@ impl SqliteStore {
             .test_before_acquire(false)
             .connect_with(connect.read_only(true))
             .await?;
-        Ok(SqliteStore { writer, readers })
+        Ok(SqliteStore {
+            writer,
+            readers,
+            statement_timeout: options.statement_timeout,
+        })
     }
 
     #[cfg(test)]
@@ -85,14 +90,20 @@ impl SqliteStore {
     }
 
     /// The one writer: writers queue here, on our pool, rather than on SQLite's lock.
-    async fn writer(&self) -> StoreResult<PoolConnection<Sqlite>> {
-        acquire(&self.writer, "sqlite_writer")
+    async fn writer(&self) -> StoreResult<Deadlined> {
+        let conn = acquire(&self.writer, "sqlite_writer")
+            .await
+            .map_err(classify)?;
+        Deadlined::new(conn, self.statement_timeout)
             .await
             .map_err(classify)
     }
 
-    async fn reader(&self) -> StoreResult<PoolConnection<Sqlite>> {
-        acquire(&self.readers, "sqlite_readers")
+    async fn reader(&self) -> StoreResult<Deadlined> {
+        let conn = acquire(&self.readers, "sqlite_readers")
+            .await
+            .map_err(classify)?;
+        Deadlined::new(conn, self.statement_timeout)
             .await
             .map_err(classify)
     }
@@ -275,6 +286,62 @@ mod tests {
         assert!(text.contains(&missing.display().to_string()), "{text}");
         assert!(text.contains("does not exist"), "{text}");
         assert!(!text.contains("code: 14"), "{text}");
+    }
+
+    /// Counts forever: only a deadline or an interrupt ends it.
+    const ENDLESS: &str = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) \
+                           SELECT count(*) FROM n";
+
+    async fn open_with(timeout: Duration, readers: u32) -> (SqliteStore, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("oms.db").display());
+        let options = StoreOptions {
+            max_connections: Some(readers),
+            statement_timeout: timeout,
+            ..StoreOptions::default()
+        };
+        (SqliteStore::connect(&url, &options).await.unwrap(), dir)
+    }
+
+    async fn endless(store: &SqliteStore) -> StoreResult<i64> {
+        let mut conn = store.reader().await?;
+        sqlx::query_scalar::<_, i64>(ENDLESS)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(classify)
+    }
+
+    #[tokio::test]
+    async fn a_statement_past_its_deadline_is_stopped_and_unavailable() {
+        let (store, _dir) = open_with(Duration::from_millis(300), 2).await;
+        let started = std::time::Instant::now();
+        let result = endless(&store).await;
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "a statement past its deadline is a 503, not a 500: {result:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // The connection is reusable afterwards.
+        assert!(store.ping().await.is_ok());
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_statement_whose_request_went_away_is_stopped() {
+        let (store, _dir) = open_with(Duration::from_secs(600), 1).await;
+        let store = std::sync::Arc::new(store);
+        let running = tokio::spawn({
+            let store = store.clone();
+            async move { endless(&store).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        running.abort();
+        // The one reader is free again as soon as the statement stops; without the interrupt it
+        // would count on for the whole ten minutes.
+        tokio::time::timeout(Duration::from_secs(5), store.ping())
+            .await
+            .expect("the abandoned statement was stopped")
+            .unwrap();
     }
 
     #[test]
