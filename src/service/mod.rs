@@ -3,6 +3,7 @@
 
 pub mod changes;
 mod idempotency;
+mod order_turns;
 mod orders;
 
 pub use idempotency::{IdempotencyKey, validate_key};

@@ -4,6 +4,7 @@ use chrono::{Duration, Months};
 use tracing::instrument;
 
 use super::idempotency::{IdempotencyKey, WINDOW_HOURS};
+use super::order_turns::OrderTurns;
 use crate::auth::Caller;
 use crate::domain::date::now_millis;
 use crate::domain::history::{EventKind, HistoryEvent, changed_fields};
@@ -14,13 +15,15 @@ use crate::domain::{Order, Status};
 use crate::error::{ApiError, ApiResult, code};
 use crate::store::{ConflictKind, IdempotencyRecord, OrderStore, Reindex, StoreError};
 
-/// Bounds the optimistic-concurrency retries of one change; every round lets at least one
-/// concurrent writer through, so this is only reached under pathological contention.
+/// Bounds the optimistic-concurrency retries of one change. Writers in one process take turns
+/// (`OrderTurns`), so only other processes' writers race with a change: every round lets at
+/// least one through, and this is only reached under pathological contention.
 const MAX_ATTEMPTS: usize = 200;
 
 #[derive(Clone)]
 pub struct OrderService {
     store: Arc<dyn OrderStore>,
+    turns: Arc<OrderTurns>,
 }
 
 /// A created order, and whether it was answered from an earlier identical request.
@@ -32,7 +35,10 @@ pub struct Created {
 
 impl OrderService {
     pub fn new(store: Arc<dyn OrderStore>) -> OrderService {
-        OrderService { store }
+        OrderService {
+            store,
+            turns: Arc::default(),
+        }
     }
 
     pub fn store(&self) -> &Arc<dyn OrderStore> {
@@ -205,6 +211,7 @@ impl OrderService {
     where
         F: Fn(&mut Order) -> ApiResult<()> + Send + Sync,
     {
+        let _turn = self.turns.take(&caller.client_id, order_id).await;
         for _ in 0..MAX_ATTEMPTS {
             let current = self.get(caller, order_id).await?;
             if let Some(expected) = if_match {

@@ -19,6 +19,7 @@
 #[macro_use]
 mod common;
 
+mod abuse_concurrency;
 mod abuse_search;
 mod auth_and_tenancy;
 mod cross_surface;
