@@ -4,7 +4,7 @@
 //! out of rounds and got 503. Queued here, writers in one process never collide; only writers in
 //! other processes (PostgreSQL with several servers) still race, and the retries absorb that.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -29,9 +29,8 @@ impl Default for OrderTurns {
 impl OrderTurns {
     /// Waits for this order's turn; the turn lasts as long as the guard.
     pub async fn take(&self, client_id: &str, order_id: &str) -> MutexGuard<'_, ()> {
-        let mut h = self.hasher.build_hasher();
-        (client_id, order_id).hash(&mut h);
-        self.stripes[h.finish() as usize % STRIPES].lock().await
+        let stripe = self.hasher.hash_one((client_id, order_id)) as usize % STRIPES;
+        self.stripes[stripe].lock().await
     }
 }
 
