@@ -38,4 +38,5 @@ mod ordermanagement_status_tags_search;
 mod postgres_maintenance;
 mod round_trips;
 mod seed;
+mod several_servers;
 mod sqlite_statistics;
