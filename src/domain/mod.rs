@@ -6,6 +6,7 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod search;
+pub mod size;
 pub mod status;
 pub mod text;
 pub mod validate;

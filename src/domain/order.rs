@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use super::date::{IsoDate, utc_seconds};
 use super::money;
+use super::size;
 use super::status::Status;
 use super::text::is_blank;
 use super::validate::{FieldError, Problems};
@@ -593,6 +594,56 @@ impl OrderContent {
             p.max_len("dropShipInfo.city", d.city.as_deref(), 50);
             p.max_len("dropShipInfo.state", d.state.as_deref(), 50);
             p.max_len("dropShipInfo.postalCode", d.postal_code.as_deref(), 20);
+        }
+        p.free_form("salesChannel", self.sales_channel.as_ref());
+        for (name, list) in [
+            ("valueAddedServices", &self.value_added_services),
+            ("paymentDetails", &self.payment_details),
+        ] {
+            for (i, v) in list.iter().flatten().enumerate() {
+                p.free_form(&format!("{name}[{i}]"), Some(v));
+            }
+        }
+        for (i, line) in self.order_lines.iter().enumerate() {
+            p.free_form(
+                &format!("orderLines[{i}].additionalDetails"),
+                line.additional_details.as_ref(),
+            );
+            p.free_form(
+                &format!("orderLines[{i}].unitWeight"),
+                line.unit_weight.as_ref(),
+            );
+        }
+        let sp = &self.sendpro;
+        for (name, v) in [
+            ("customerInfo", &sp.customer_info),
+            ("orderMessage", &sp.order_message),
+            ("shippingReference", &sp.shipping_reference),
+            ("shippingPreferences", &sp.shipping_preferences),
+        ] {
+            p.free_form(name, v.as_ref());
+        }
+        for (name, list) in [
+            ("metadata", &sp.metadata),
+            ("additionalAddresses", &sp.additional_addresses),
+        ] {
+            for (i, v) in list.iter().flatten().enumerate() {
+                p.free_form(&format!("{name}[{i}]"), Some(v));
+            }
+        }
+        // Checked last and only when each part is within its bounds, so that a client is told
+        // which field to shorten first.
+        if p.is_empty() {
+            let len = size::json_len(self);
+            if len > size::MAX_ORDER_BYTES {
+                p.add(
+                    "order",
+                    format!(
+                        "is {len} bytes as stored; at most {} are allowed",
+                        size::MAX_ORDER_BYTES
+                    ),
+                );
+            }
         }
         p.into_result()
     }

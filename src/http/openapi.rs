@@ -175,6 +175,14 @@ fn refine_value(v: &mut serde_json::Value) {
             (this name wins when both are sent)."
     });
     order["properties"]["shippingDetails"]["deprecated"] = json!(true);
+    let sizes = format!(
+        "Free-form values (salesChannel, valueAddedServices[], paymentDetails[], \
+         orderLines[].additionalDetails) are at most {} bytes as JSON each, and a whole order at \
+         most {} bytes as stored.",
+        crate::domain::size::MAX_FREE_FORM_BYTES,
+        crate::domain::size::MAX_ORDER_BYTES
+    );
+    order["description"] = json!(format!("The Orders object as a client sends it (create and full replace). {sizes}"));
     order["properties"]["clientOrderId"]["pattern"] = json!(NON_BLANK);
     let shipping = &mut schemas["ShippingDetails"];
     shipping["required"] = json!(["carrier", "serviceId"]);
@@ -225,7 +233,14 @@ fn refine_value(v: &mut serde_json::Value) {
     for part in ["fromAddress", "toAddress"] {
         create["properties"][part] = json!({"$ref": "#/components/schemas/SendproAddress"});
     }
-    create["description"] = json!("The order as a SendPro360 client creates it.");
+    create["description"] = json!(format!(
+        "The order as a SendPro360 client creates it. Free-form values (customerInfo, \
+         orderMessage, shippingReference, shippingPreferences, metadata[], \
+         additionalAddresses[], items[].unitWeight) are at most {} bytes as JSON each, and a \
+         whole order at most {} bytes as stored.",
+        crate::domain::size::MAX_FREE_FORM_BYTES,
+        crate::domain::size::MAX_ORDER_BYTES
+    ));
     create["required"] = json!(["orderNumber", "fromAddress", "toAddress", "items"]);
     schemas["SendproOrderRequest"] = create;
     schemas["SendproOrderPatch"] = patch;

@@ -21,6 +21,7 @@ mod common;
 
 mod abuse_concurrency;
 mod abuse_search;
+mod abuse_size;
 mod auth_and_tenancy;
 mod cross_surface;
 mod db_outage;

@@ -1,0 +1,68 @@
+//! How large an order may be. Free-form fields (`salesChannel`, `paymentDetails`, a line's
+//! `additionalDetails`, SendPro360's `customerInfo`, `metadata`, ...) take any JSON, and without
+//! a bound one client stored 8 MiB orders whose search pages then took hundreds of megabytes of
+//! the server's memory. Sizes are of the JSON as stored.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::validate::Problems;
+
+/// One free-form value.
+pub const MAX_FREE_FORM_BYTES: usize = 4 * 1024;
+/// A whole order: room for 1,000 lines with every documented line field filled in, so the line
+/// limit stays the one that bites.
+pub const MAX_ORDER_BYTES: usize = 512 * 1024;
+
+/// The length of `value` as JSON, without building the text.
+pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing to a counter cannot fail, and our types always serialize.
+    serde_json::to_writer(&mut count, value).map_or(usize::MAX, |()| count.0)
+}
+
+impl Problems {
+    /// A free-form value of at most `MAX_FREE_FORM_BYTES`.
+    pub fn free_form(&mut self, field: &str, value: Option<&Value>) {
+        if let Some(v) = value {
+            let len = json_len(v);
+            if len > MAX_FREE_FORM_BYTES {
+                self.add(
+                    field,
+                    format!("is {len} bytes as JSON; at most {MAX_FREE_FORM_BYTES} are allowed"),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn lengths_are_those_of_the_json_text() {
+        let v = json!({"a": [1, "two", null], "b": {"c": true}});
+        assert_eq!(json_len(&v), serde_json::to_string(&v).unwrap().len());
+    }
+
+    #[test]
+    fn free_form_values_are_bounded() {
+        let mut p = Problems::default();
+        p.free_form("ok", Some(&json!("x".repeat(MAX_FREE_FORM_BYTES - 2))));
+        p.free_form("big", Some(&json!("x".repeat(MAX_FREE_FORM_BYTES - 1))));
+        let fields: Vec<String> = p.into_errors().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["big"]);
+    }
+}

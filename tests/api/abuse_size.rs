@@ -1,0 +1,126 @@
+//! Issue 17 item 4: free-form fields and whole orders are bounded (4 KiB per free-form value,
+//! 512 KiB per stored order), in both dialects, and a refused order leaves nothing behind. On
+//! SQLite and PostgreSQL.
+
+use crate::common::fixtures::*;
+use crate::common::sendpro_fixtures::*;
+use crate::common::{Resp, TestApp};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+const ORDERS: &str = "/shippingservices/fulfillment/v1/orders";
+const CLIENT: &str = "c1";
+
+async fn f_create(app: &TestApp, tx: &str, body: &Value) -> Resp {
+    let t = app.token(CLIENT);
+    app.post(ORDERS).bearer(&t).txid(tx).json(body).send().await
+}
+
+fn f_fields(r: &Resp) -> Vec<String> {
+    r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["parameters"][0].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn lines(n: usize, extra: Value) -> Value {
+    (0..n)
+        .map(|i| {
+            let mut l = json!({"lineId": i + 1, "sku": format!("SKU-{i:04}"), "orderedQuantity": 1, "unitPrice": 1, "inventoryType": "NEW"});
+            if let (Some(l), Some(extra)) = (l.as_object_mut(), extra.as_object()) {
+                l.extend(extra.clone());
+            }
+            l
+        })
+        .collect()
+}
+
+async fn stored_orders(app: &TestApp) -> u64 {
+    let t = app.token(CLIENT);
+    let r = app
+        .post(&format!("{ORDERS}/search"))
+        .bearer(&t)
+        .txid("tx-count")
+        .json(&json!({"clientId": CLIENT}))
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    r.body["totalElements"].as_u64().unwrap()
+}
+
+both!(free_form_fields_are_bounded, |app| async move {
+    let mut body = seed_create(CLIENT);
+    body["salesChannel"] = json!({"name": "x".repeat(1 << 20)});
+    let r = f_create(&app, "tx-big-1", &body)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(f_fields(&r), ["salesChannel"]);
+    assert!(
+        r.body.to_string().len() < 4096,
+        "the value is not echoed back"
+    );
+
+    let mut body = seed_create(CLIENT);
+    body["orderLines"][0]["additionalDetails"] = json!({"note": "y".repeat(5000)});
+    let r = f_create(&app, "tx-big-2", &body)
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(f_fields(&r), ["orderLines[0].additionalDetails"]);
+
+    let t = app.token(CLIENT);
+    let mut body = sendpro_create("BIG-SP");
+    body["customerInfo"]["notes"] = json!("z".repeat(5000));
+    let r = app
+        .post(&format!("{OM}/orders"))
+        .bearer(&t)
+        .json(&body)
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(r.body["additionalInfo"], "customerInfo");
+    assert_eq!(stored_orders(&app).await, 0);
+});
+
+both!(
+    whole_orders_are_bounded_but_not_below_the_line_limit,
+    |app| async move {
+        // 1,000 plain lines: the line limit, not the size, is what bites.
+        let mut body = seed_create(CLIENT);
+        body["orderLines"] = lines(1000, json!({}));
+        body.as_object_mut().unwrap().remove("orderCharges");
+        f_create(&app, "tx-lines", &body)
+            .await
+            .expect(StatusCode::CREATED);
+
+        // 1,000 lines each with a modest free-form value: every part allowed, the whole too large.
+        let mut body = order_numbered(CLIENT, "BIG-2");
+        body["orderLines"] = lines(
+            1000,
+            json!({"additionalDetails": {"note": "n".repeat(500)}}),
+        );
+        body.as_object_mut().unwrap().remove("orderCharges");
+        let r = f_create(&app, "tx-fat", &body)
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert_eq!(f_fields(&r), ["order"]);
+        assert_eq!(stored_orders(&app).await, 1);
+
+        // A patch that would grow an order past the bound changes nothing.
+        let t = app.token(CLIENT);
+        let id = om_create(&app, &t, "GROW-1").await;
+        // 1,000 items, each field within bounds: about 3.5 MB in all.
+        let items: Vec<Value> = (0..1000)
+            .map(|i| {
+                json!({"itemId": format!("S{i}"), "quantity": 1, "unitPrice": 1,
+                       "unitWeight": {"weight": 1, "unitOfMeasurement": "OZ", "note": "w".repeat(3000)}})
+            })
+            .collect();
+        let r = om_patch(&app, &t, &id, &json!({"items": items}))
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert_eq!(r.body["additionalInfo"], "order");
+        assert_eq!(om_etag(&app, &t, &id).await, "\"1\"");
+    }
+);
