@@ -182,7 +182,9 @@ fn refine_value(v: &mut serde_json::Value) {
         crate::domain::size::MAX_FREE_FORM_BYTES,
         crate::domain::size::MAX_ORDER_BYTES
     );
-    order["description"] = json!(format!("The Orders object as a client sends it (create and full replace). {sizes}"));
+    order["description"] = json!(format!(
+        "The Orders object as a client sends it (create and full replace). {sizes}"
+    ));
     order["properties"]["clientOrderId"]["pattern"] = json!(NON_BLANK);
     let shipping = &mut schemas["ShippingDetails"];
     shipping["required"] = json!(["carrier", "serviceId"]);

@@ -66,7 +66,6 @@ impl OrderService {
                 key: k.key.clone(),
                 request_hash: k.request_hash.clone(),
                 order_id: order.order_id.clone(),
-                snapshot: order.clone(),
                 created_at: order.pb_create_date,
             });
             let event = HistoryEvent::new(
@@ -99,7 +98,7 @@ impl OrderService {
 
     /// Deletes every idempotency record past its 24 hours, a batch at a time, and says how many
     /// went. Expired records were only ever removed when their key came back, so the table
-    /// (a snapshot of the order in each record) grew by every create for ever.
+    /// grew by every create for ever.
     pub async fn purge_expired_idempotency(&self) -> ApiResult<u64> {
         const BATCH: u32 = 1000;
         let before = now_millis() - Duration::hours(WINDOW_HOURS);
@@ -143,10 +142,21 @@ impl OrderService {
                 ),
             ));
         }
+        // The order as it is now: the same order the first request created, with whatever
+        // happened to it since.
+        let Some(order) = self.store.get(&caller.client_id, &rec.order_id).await? else {
+            return Err(ApiError::conflict(
+                code::IDEMPOTENCY_CONFLICT,
+                format!(
+                    "the order {} created with this key has been deleted",
+                    rec.order_id
+                ),
+            ));
+        };
         tracing::info!(order_id = %rec.order_id, "idempotent replay");
         metrics::counter!("oms_idempotent_replays_total").increment(1);
         Ok(Some(Created {
-            order: rec.snapshot,
+            order,
             replayed: true,
         }))
     }

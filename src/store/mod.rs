@@ -58,14 +58,13 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// What an idempotent create remembers: which request it saw and which order it made.
+/// What an idempotent create remembers: which request it saw and which order it made (not the
+/// order itself: a replay reads the order, so no record holds a second copy of it).
 #[derive(Debug, Clone)]
 pub struct IdempotencyRecord {
     pub key: String,
     pub request_hash: String,
     pub order_id: String,
-    /// The order as it was created, so a replay answers with the first response.
-    pub snapshot: Order,
     pub created_at: DateTime<Utc>,
 }
 

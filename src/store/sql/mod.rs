@@ -148,14 +148,13 @@ where
         if let (Some(rec), Some((order, _))) = (idempotency, orders.first()) {
             sqlx::query(
                 "INSERT INTO idempotency_keys \
-                 (client_id, idem_key, request_hash, order_id, snapshot, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6)",
+                 (client_id, idem_key, request_hash, order_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(order.client_id.as_str())
             .bind(rec.key.as_str())
             .bind(rec.request_hash.as_str())
             .bind(rec.order_id.as_str())
-            .bind(Json(&rec.snapshot))
             .bind(rec.created_at)
             .execute(&mut *tx)
             .await?;
@@ -262,7 +261,7 @@ where
         key: &str,
     ) -> Result<Option<IdempotencyRecord>, sqlx::Error> {
         let row: Option<IdempotencyRow> = sqlx::query_as(
-            "SELECT request_hash, order_id, snapshot, created_at FROM idempotency_keys \
+            "SELECT request_hash, order_id, created_at FROM idempotency_keys \
              WHERE client_id = $1 AND idem_key = $2",
         )
         .bind(client_id)
@@ -273,7 +272,6 @@ where
             key: key.to_string(),
             request_hash: r.request_hash,
             order_id: r.order_id,
-            snapshot: r.snapshot.0,
             created_at: r.created_at,
         }))
     }
@@ -562,7 +560,6 @@ impl EventRow {
 pub(super) struct IdempotencyRow {
     request_hash: String,
     order_id: String,
-    snapshot: Json<Order>,
     created_at: DateTime<Utc>,
 }
 
