@@ -15,6 +15,9 @@ use crate::rate_limit::RateGate;
 pub const SCOPE_READ: &str = "orders:read";
 pub const SCOPE_WRITE: &str = "orders:write";
 
+/// The longest `client_id` a token may carry, in bytes (documented in the README's Auth section).
+pub const MAX_CLIENT_ID_LEN: usize = 64;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     pub client_id: String,
@@ -83,6 +86,8 @@ impl AuthKeys {
         }
         validation.set_required_spec_claims(&required);
         validation.leeway = 30;
+        // A token not valid yet is refused like an expired one, with the same leeway.
+        validation.validate_nbf = true;
         AuthKeys {
             decoding,
             encoding,
@@ -95,12 +100,8 @@ impl AuthKeys {
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid bearer token: {e}")))?;
-        if data.claims.client_id.trim().is_empty() {
-            return Err(ApiError::Unauthorized(
-                "the token has an empty client_id".into(),
-            ));
-        }
+            .map_err(|e| ApiError::Unauthorized(refusal_reason(e.kind()).into()))?;
+        check_client_id(&data.claims.client_id)?;
         Ok(data.claims)
     }
 
@@ -113,6 +114,9 @@ impl AuthKeys {
         let key = self.encoding.as_ref().ok_or_else(|| {
             anyhow::anyhow!("tokens can only be minted with a shared secret (HS256)")
         })?;
+        if let Err(ApiError::Unauthorized(reason)) = check_client_id(client_id) {
+            anyhow::bail!("{reason}");
+        }
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             client_id: client_id.to_string(),
@@ -128,6 +132,42 @@ impl AuthKeys {
             key,
         )?)
     }
+}
+
+/// Our short reason for a refused token. The library's own text (serde variants, base64
+/// positions) would tell a prober how the token was parsed and means nothing to a client.
+fn refusal_reason(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
+        ErrorKind::InvalidSignature => "the token's signature does not verify",
+        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
+        ErrorKind::InvalidAudience => "the token's audience is not accepted",
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
+            "the token's algorithm is not accepted"
+        }
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => {
+            "the token's claims are missing or malformed"
+        }
+        _ => "the token is malformed",
+    }
+}
+
+/// A tenant id that is empty, too long or holds control characters (NUL among them, which
+/// PostgreSQL cannot store in text) identifies no tenant; refuse it before it reaches a query.
+fn check_client_id(client_id: &str) -> Result<(), ApiError> {
+    let reason = if client_id.trim().is_empty() {
+        "the token has an empty client_id".to_string()
+    } else if client_id.len() > MAX_CLIENT_ID_LEN {
+        format!("the token's client_id is longer than {MAX_CLIENT_ID_LEN} bytes")
+    } else if client_id.chars().any(char::is_control) {
+        "the token's client_id holds control characters".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::Unauthorized(reason))
 }
 
 /// The authenticated tenant and what it may do.
@@ -225,7 +265,7 @@ where
     let header = parts
         .headers
         .get(AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header is missing".into()))?;
     let token =
         header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
             ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into())
@@ -311,5 +351,87 @@ mod tests {
         );
         let wrong = AuthKeys::hs256(b"other", "oms", None);
         assert!(keys.verify(&wrong.issue("c1", None, 60).unwrap()).is_err());
+    }
+
+    fn signed(claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap()
+    }
+
+    fn reason(result: Result<Claims, ApiError>) -> String {
+        match result {
+            Err(ApiError::Unauthorized(reason)) => reason,
+            other => panic!("expected a 401, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused_past_the_leeway() {
+        let keys = AuthKeys::hs256(b"secret", "oms", None);
+        let now = jsonwebtoken::get_current_timestamp();
+        let with_nbf = |nbf: u64| {
+            signed(&serde_json::json!({
+                "client_id": "c1", "exp": now + 600, "iss": "oms", "nbf": nbf,
+            }))
+        };
+        assert!(reason(keys.verify(&with_nbf(now + 31))).contains("not valid yet"));
+        // Inside the 30 s leeway, as for exp.
+        assert!(keys.verify(&with_nbf(now + 20)).is_ok());
+        assert!(keys.verify(&with_nbf(now - 5)).is_ok());
+    }
+
+    #[test]
+    fn client_ids_that_name_no_tenant_are_refused() {
+        let keys = AuthKeys::hs256(b"secret", "oms", None);
+        let now = jsonwebtoken::get_current_timestamp();
+        let with_client =
+            |c: &str| signed(&serde_json::json!({"client_id": c, "exp": now + 600, "iss": "oms"}));
+        let longest = "c".repeat(MAX_CLIENT_ID_LEN);
+        assert!(keys.verify(&with_client(&longest)).is_ok());
+        for bad in [
+            String::new(),
+            "  ".into(),
+            format!("{longest}c"),
+            "c\u{0}1".into(),
+            "c\n1".into(),
+            "c\u{7f}".into(),
+        ] {
+            assert!(
+                reason(keys.verify(&with_client(&bad))).contains("client_id"),
+                "{bad:?}"
+            );
+            assert!(keys.issue(&bad, None, 60).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_name_our_reason_not_the_library_internals() {
+        let keys = AuthKeys::hs256(b"secret", "oms", None);
+        let now = jsonwebtoken::get_current_timestamp();
+        let cases = [
+            ("a.b.c", "malformed"),
+            ("not-a-jwt", "malformed"),
+            (
+                &signed(&serde_json::json!({"exp": now + 600, "iss": "oms"})),
+                "claims",
+            ),
+            (
+                &signed(&serde_json::json!({"client_id": "c1", "iss": "oms"})),
+                "claims",
+            ),
+            (
+                &signed(&serde_json::json!({"client_id": 7, "exp": now + 600, "iss": "oms"})),
+                "claims",
+            ),
+        ];
+        for (token, expected) in cases {
+            let r = reason(keys.verify(token));
+            assert!(r.contains(expected), "{token}: {r}");
+            assert!(!r.contains("Base64") && !r.contains("variant"), "{r}");
+        }
     }
 }

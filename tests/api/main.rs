@@ -19,6 +19,7 @@
 #[macro_use]
 mod common;
 
+mod abuse_tokens;
 mod auth_and_tenancy;
 mod cross_surface;
 mod db_outage;
