@@ -48,6 +48,12 @@ pub enum Command {
         #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
         ttl: u64,
     },
+    /// Manage API clients: the keys and secrets that get tokens from POST /oauth/token and
+    /// POST /auth/api/v1/token.
+    Clients {
+        #[command(subcommand)]
+        action: ClientsCommand,
+    },
     /// Insert generated orders (statuses, brands, 1-5 lines, tags; dated over the last two
     /// years) for benchmarks and demos. Tenants are 1000, 1001, ...
     Seed {
@@ -71,6 +77,39 @@ pub enum Command {
         /// with the same seed on the same database conflicts). Random when absent.
         #[arg(long)]
         seed: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create a key for a tenant and print it with its secret (shown this once only).
+    Create {
+        /// The tenant the key's tokens act for.
+        #[arg(long, value_parser = parse_client_id)]
+        client_id: String,
+        /// A label for operators.
+        #[arg(long)]
+        name: Option<String>,
+        /// Space-separated scopes its tokens carry (orders:read orders:write); absent means both.
+        #[arg(long, value_parser = parse_scopes)]
+        scope: Option<String>,
+        /// Print one JSON object {"key", "secret", "clientId"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every key (never a secret).
+    List,
+    /// Revoke a key: it gets no more tokens, and the tokens it got are refused.
+    Revoke { key: String },
+    /// Give a key a new secret; the old one keeps working for the grace period.
+    Rotate {
+        key: String,
+        /// How long the previous secret keeps working, in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        grace: u32,
+        /// Print one JSON object {"key", "secret", "clientId"}.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -371,6 +410,12 @@ fn parse_client_id(value: &str) -> Result<String, String> {
     }
     if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain spaces or control characters".into());
+    }
+    if value.len() > crate::auth::MAX_CLIENT_ID_LEN {
+        return Err(format!(
+            "must be at most {} bytes",
+            crate::auth::MAX_CLIENT_ID_LEN
+        ));
     }
     Ok(value.to_string())
 }

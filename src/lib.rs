@@ -4,6 +4,7 @@
 //! Layers: `http` (routes, extractors, dialect adapters) → `service` (rules) → `store` (SQL).
 
 pub mod auth;
+pub mod clients_cli;
 pub mod config;
 pub mod domain;
 pub mod error;

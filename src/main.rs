@@ -59,6 +59,16 @@ async fn run(command: Command, cli: &Cli) -> anyhow::Result<()> {
             println!("{}", keys.issue(&client_id, scope.as_deref(), ttl)?);
             Ok(())
         }
+        Command::Clients { action } => {
+            cli.config.check_database_url()?;
+            let store = store::connect(cli.config.database_url(), &cli.config.store_options())
+                .await
+                .with_context(|| format!("opening {}", cli.config.redacted_database_url()))?;
+            let printed = oms::clients_cli::run(store.clone(), action).await;
+            store.close().await;
+            print!("{}", printed?);
+            Ok(())
+        }
         Command::Seed {
             orders,
             clients,

@@ -1,6 +1,7 @@
 //! Business rules: validation, lifecycle, totals, ids, tenancy and idempotency. Both API surfaces
 //! call this layer with canonical types; neither touches the store directly.
 
+pub mod api_clients;
 pub mod changes;
 mod idempotency;
 mod orders;

@@ -20,6 +20,7 @@
 mod common;
 
 mod abuse_tokens;
+mod api_clients;
 mod auth_and_tenancy;
 mod cross_surface;
 mod db_outage;
