@@ -105,6 +105,10 @@ impl AuthKeys {
         Ok(data.claims)
     }
 
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
     pub fn issue(
         &self,
         client_id: &str,

@@ -210,6 +210,12 @@ pub struct Config {
         global = true
     )]
     pub max_concurrency: usize,
+    /// Lifetime in seconds of tokens from POST /oauth/token (the Fulfillment family).
+    #[arg(long, env = "OMS_TOKEN_TTL_FULFILLMENT", default_value_t = 36_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub token_ttl_fulfillment: u64,
+    /// Lifetime in seconds of tokens from POST /auth/api/v1/token (SendPro360).
+    #[arg(long, env = "OMS_TOKEN_TTL_SENDPRO", default_value_t = 14_400, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub token_ttl_sendpro: u64,
     /// Per-client requests per second (token bucket); 0 turns rate limiting off.
     #[arg(long, env = "OMS_RATE_LIMIT", default_value_t = 0.0, global = true)]
     pub rate_limit: f64,
@@ -256,6 +262,10 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .map(str::to_string)
                 .collect(),
+            token_lifetimes: crate::service::tokens::TokenLifetimes {
+                fulfillment: Duration::from_secs(self.token_ttl_fulfillment),
+                sendpro: Duration::from_secs(self.token_ttl_sendpro),
+            },
         })
     }
 

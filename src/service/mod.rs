@@ -5,6 +5,7 @@ pub mod api_clients;
 pub mod changes;
 mod idempotency;
 mod orders;
+pub mod tokens;
 
 pub use idempotency::{IdempotencyKey, validate_key};
 pub use orders::{Created, OrderService};

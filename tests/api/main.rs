@@ -38,3 +38,4 @@ mod ordermanagement_status_tags_search;
 mod postgres_maintenance;
 mod seed;
 mod sqlite_statistics;
+mod token_endpoints;
