@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::rate_limit::RateGate;
+use crate::revocation::RevokedKeys;
 
 pub const SCOPE_READ: &str = "orders:read";
 pub const SCOPE_WRITE: &str = "orders:write";
@@ -29,6 +30,10 @@ pub struct Claims {
     pub iss: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// The API key the token was issued to (token endpoints), so that revoking the key
+    /// reaches the token; absent on `oms token`'s tokens and an external issuer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
 }
 
 /// Verifies tokens; also mints them when the key is a shared secret (`oms token`).
@@ -115,6 +120,17 @@ impl AuthKeys {
         scope: Option<&str>,
         ttl_secs: u64,
     ) -> anyhow::Result<String> {
+        self.issue_for_key(client_id, scope, ttl_secs, None)
+    }
+
+    /// A token that names the API key it was issued to.
+    pub fn issue_for_key(
+        &self,
+        client_id: &str,
+        scope: Option<&str>,
+        ttl_secs: u64,
+        api_key: Option<&str>,
+    ) -> anyhow::Result<String> {
         let key = self.encoding.as_ref().ok_or_else(|| {
             anyhow::anyhow!("tokens can only be minted with a shared secret (HS256)")
         })?;
@@ -129,6 +145,7 @@ impl AuthKeys {
             iat: now,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            api_key: api_key.map(str::to_string),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(self.algorithm),
@@ -225,6 +242,7 @@ pub struct Writer(pub Caller);
 impl<S> FromRequestParts<S> for Reader
 where
     Arc<AuthKeys>: FromRef<S>,
+    Arc<RevokedKeys>: FromRef<S>,
     RateGate: FromRef<S>,
     S: Send + Sync,
 {
@@ -238,6 +256,7 @@ where
 impl<S> FromRequestParts<S> for Writer
 where
     Arc<AuthKeys>: FromRef<S>,
+    Arc<RevokedKeys>: FromRef<S>,
     RateGate: FromRef<S>,
     S: Send + Sync,
 {
@@ -264,6 +283,7 @@ fn granted(caller: Caller, scope: &str, grants: fn(&Caller) -> bool) -> Result<C
 fn authenticate<S>(parts: &Parts, state: &S) -> Result<Caller, ApiError>
 where
     Arc<AuthKeys>: FromRef<S>,
+    Arc<RevokedKeys>: FromRef<S>,
     RateGate: FromRef<S>,
 {
     let header = parts
@@ -274,7 +294,15 @@ where
         header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
             ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into())
         })?;
-    let mut caller = Caller::from_claims(Arc::<AuthKeys>::from_ref(state).verify(token)?);
+    let claims = Arc::<AuthKeys>::from_ref(state).verify(token)?;
+    if let Some(key) = &claims.api_key
+        && Arc::<RevokedKeys>::from_ref(state).contains(key)
+    {
+        return Err(ApiError::Unauthorized(
+            "the API key of this token was revoked".into(),
+        ));
+    }
+    let mut caller = Caller::from_claims(claims);
     tracing::Span::current().record("client_id", caller.client_id.as_str());
     if let RateGate(Some(limit)) = RateGate::from_ref(state)
         && let Err(wait) = limit.check(&caller.client_id)

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod rate_limit;
+pub mod revocation;
 pub mod seed;
 pub mod service;
 pub mod state;

@@ -153,8 +153,21 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         database = %config.redacted_database_url(),
         "oms listening; get a token with: oms token --client-id <ID>"
     );
-    let state = AppState::with_settings(store.clone(), auth, config.http_settings()?);
+    let settings = config.http_settings()?;
+    // Tokens live at most this long (plus the verifier's leeway), so older revocations can
+    // have no live token left to refuse.
+    let lookback = settings
+        .token_lifetimes
+        .fulfillment
+        .max(settings.token_lifetimes.sendpro)
+        + Duration::from_secs(120);
+    let state = AppState::with_settings(store.clone(), auth, settings);
     let purge = tokio::spawn(purge_idempotency_records(state.orders.clone()));
+    let revocations = tokio::spawn(oms::revocation::keep_fresh(
+        store.clone(),
+        state.revoked.clone(),
+        lookback,
+    ));
     let grace = Duration::from_secs(config.shutdown_grace);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
@@ -174,6 +187,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         }
     }
     purge.abort();
+    revocations.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

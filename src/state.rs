@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 
 use crate::auth::AuthKeys;
 use crate::rate_limit::{ClientRateLimit, RateGate};
+use crate::revocation::RevokedKeys;
 use crate::service::OrderService;
 use crate::service::tokens::{TokenLifetimes, TokenService};
 use crate::store::OrderStore;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub orders: OrderService,
     pub tokens: TokenService,
     pub auth: Arc<AuthKeys>,
+    /// Kept fresh by `revocation::keep_fresh`, which `serve` runs.
+    pub revoked: Arc<RevokedKeys>,
     pub settings: Arc<HttpSettings>,
 }
 
@@ -61,6 +64,7 @@ impl AppState {
             tokens: TokenService::new(store.clone(), auth.clone(), settings.token_lifetimes),
             orders: OrderService::new(store),
             auth,
+            revoked: Arc::new(RevokedKeys::default()),
             settings: Arc::new(settings),
         }
     }
@@ -69,6 +73,12 @@ impl AppState {
 impl FromRef<AppState> for Arc<AuthKeys> {
     fn from_ref(state: &AppState) -> Self {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<RevokedKeys> {
+    fn from_ref(state: &AppState) -> Self {
+        state.revoked.clone()
     }
 }
 

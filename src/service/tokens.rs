@@ -87,7 +87,7 @@ impl TokenService {
         let ttl = lifetime.as_secs().max(1);
         let access_token = self
             .keys
-            .issue(&client.client_id, Some(&scope), ttl)
+            .issue_for_key(&client.client_id, Some(&scope), ttl, Some(&client.api_key))
             .map_err(|e| ApiError::Internal(e.context("minting a token")))?;
         Ok(Token {
             access_token,

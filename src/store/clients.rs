@@ -43,4 +43,7 @@ pub trait ApiClientStore: Send + Sync + 'static {
         secret_hash: &str,
         previous_valid_until: DateTime<Utc>,
     ) -> StoreResult<bool>;
+
+    /// Keys revoked at or after `since`: the ones whose tokens may still be unexpired.
+    async fn revoked_api_keys(&self, since: DateTime<Utc>) -> StoreResult<Vec<String>>;
 }

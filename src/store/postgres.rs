@@ -101,6 +101,11 @@ fn conflict(err: sqlx::Error) -> StoreError {
 
 #[async_trait]
 impl ApiClientStore for PgStore {
+    async fn revoked_api_keys(&self, since: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        self.run(async |c| Postgres::revoked_api_keys(c, since).await)
+            .await
+    }
+
     async fn insert_api_client(&self, client: &ApiClient) -> StoreResult<()> {
         self.run(async |c| Postgres::insert_api_client(c, client).await)
             .await

@@ -146,6 +146,13 @@ fn conflict(err: sqlx::Error) -> StoreError {
 
 #[async_trait]
 impl ApiClientStore for SqliteStore {
+    async fn revoked_api_keys(&self, since: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        let mut conn = self.reader().await?;
+        Sqlite::revoked_api_keys(&mut conn, since)
+            .await
+            .map_err(classify)
+    }
+
     async fn insert_api_client(&self, client: &ApiClient) -> StoreResult<()> {
         let mut conn = self.writer().await?;
         Sqlite::insert_api_client(&mut conn, client)

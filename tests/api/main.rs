@@ -39,3 +39,4 @@ mod postgres_maintenance;
 mod seed;
 mod sqlite_statistics;
 mod token_endpoints;
+mod token_revocation;

@@ -24,6 +24,10 @@ pub(in crate::store) trait ClientStatements: Database {
         api_key: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error>;
+    async fn revoked_api_keys(
+        conn: &mut Self::Connection,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, sqlx::Error>;
     async fn rotate_api_client(
         conn: &mut Self::Connection,
         api_key: &str,
@@ -43,7 +47,20 @@ where
     for<'q> DateTime<Utc>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<DateTime<Utc>>: Encode<'q, DB> + Type<DB>,
     for<'r> ApiClient: FromRow<'r, DB::Row>,
+    for<'r> (String,): FromRow<'r, DB::Row>,
 {
+    async fn revoked_api_keys(
+        conn: &mut DB::Connection,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT api_key FROM api_clients WHERE revoked_at >= $1")
+                .bind(since)
+                .fetch_all(conn)
+                .await?;
+        Ok(rows.into_iter().map(|(k,)| k).collect())
+    }
+
     async fn insert_api_client(
         conn: &mut DB::Connection,
         c: &ApiClient,
