@@ -170,7 +170,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     ));
     let grace = Duration::from_secs(config.shutdown_grace);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    // The peer's address feeds the token endpoints' per-address limit on failed secrets.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown_signal(signals).await;
         let _ = stop_tx.send(true);
     });

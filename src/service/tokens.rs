@@ -1,6 +1,7 @@
 //! The token endpoints' rules: HTTP Basic API key and secret, `grant_type=client_credentials`,
 //! an optional narrowing `scope`, and a JWT the bearer middleware accepts.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use crate::auth::{AuthKeys, SCOPE_READ, SCOPE_WRITE};
 use crate::domain::validate::FieldError;
 use crate::error::ApiError;
+use crate::rate_limit::FailureLimit;
 use crate::service::api_clients::ApiClients;
 use crate::store::OrderStore;
 
@@ -48,6 +50,7 @@ pub struct TokenService {
     clients: Arc<ApiClients>,
     keys: Arc<AuthKeys>,
     lifetimes: TokenLifetimes,
+    failures: Arc<FailureLimit>,
 }
 
 /// Every refusal of a key or secret reads the same: which part was wrong is for the log only.
@@ -63,23 +66,32 @@ impl TokenService {
             clients: Arc::new(ApiClients::new(store)),
             keys,
             lifetimes,
+            failures: Arc::new(FailureLimit::default()),
         }
     }
 
-    /// Checks the request and mints a token living `lifetime`.
+    /// Checks the request and mints a token living `lifetime`. `source` is the peer's address,
+    /// when the server knows it, for the per-address limit on failures.
     #[tracing::instrument(skip_all)]
     pub async fn issue(
         &self,
         authorization: Option<&str>,
         form: &[u8],
         lifetime: Duration,
+        source: Option<IpAddr>,
     ) -> Result<Token, ApiError> {
         let (key, secret) = basic_credentials(authorization)?;
+        if let Err(wait) = self.failures.check(&key, source) {
+            return Err(ApiError::RateLimited {
+                retry_after: wait.as_secs_f64().ceil().max(1.0) as u64,
+            });
+        }
         let params = TokenForm::parse(form)?;
         let client = match self.clients.check(&key, &secret).await? {
             Ok(client) => client,
             Err(refusal) => {
                 tracing::info!(?refusal, "token request refused");
+                self.failures.failed(&key, source);
                 return Err(ApiError::Unauthorized(BAD_CREDENTIALS.into()));
             }
         };

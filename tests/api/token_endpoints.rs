@@ -7,6 +7,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use oms::rate_limit::{ADDR_FAILURES, KEY_FAILURES};
 use oms::service::api_clients::{ApiClients, Issued};
 use oms::service::tokens::TokenLifetimes;
 use oms::state::HttpSettings;
@@ -226,5 +227,86 @@ async fn lifetimes_are_configurable() {
         .verify(s.body["access_token"].as_str().unwrap())
         .unwrap();
     assert_eq!(claims.exp - claims.iat, 60);
+    app.finish().await;
+}
+
+both!(
+    failed_secrets_for_a_key_are_rate_limited,
+    |app| async move {
+        let key = new_key(&app, "1234", None).await;
+        let other = new_key(&app, "1234", None).await;
+        let k = key.client.api_key.as_str();
+        for i in 0..KEY_FAILURES {
+            let wrong = basic(k, &format!("guess-{i}"));
+            let path = if i % 2 == 0 { OAUTH } else { SP_TOKEN };
+            token_request(&app, path, Some(&wrong), GRANT)
+                .await
+                .expect(StatusCode::UNAUTHORIZED);
+        }
+        // Now even the right secret waits: guessing cannot go faster than the refill.
+        for path in [OAUTH, SP_TOKEN] {
+            let r = token_request(&app, path, Some(&basic(k, &key.secret)), GRANT).await;
+            assert_eq!(
+                r.status,
+                StatusCode::TOO_MANY_REQUESTS,
+                "{path}: {}",
+                r.body
+            );
+            assert_eq!(r.error_code(), "rate_limited");
+            let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+            assert!((1..=6).contains(&wait), "{wait}");
+        }
+        // Another key is not held back by this one's failures.
+        token_request(
+            &app,
+            OAUTH,
+            Some(&basic(&other.client.api_key, &other.secret)),
+            GRANT,
+        )
+        .await
+        .expect(StatusCode::OK);
+    }
+);
+
+/// Over real TCP, the peer's address is limited across keys: a caller trying many keys is
+/// held back even on a key it has not tried yet.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_secrets_from_one_address_are_rate_limited() {
+    use crate::common::process::http::send;
+    use crate::common::process::proc::Server;
+    let app = TestApp::new(Backend::Sqlite).await;
+    let server = Server::start(&[
+        ("DATABASE_URL", app.url.clone()),
+        (
+            "OMS_JWT_SECRET",
+            std::str::from_utf8(crate::common::SECRET)
+                .unwrap()
+                .to_string(),
+        ),
+    ])
+    .await;
+    let key = new_key(&app, "1234", None).await;
+    let attempt = |auth: String| async move {
+        send(
+            server.addr,
+            "POST",
+            OAUTH,
+            &[
+                ("Authorization", auth.as_str()),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(GRANT.as_bytes()),
+        )
+        .await
+        .unwrap()
+    };
+    for i in 0..ADDR_FAILURES {
+        let r = attempt(basic(&format!("omsk_guess{i}"), "x")).await;
+        assert_eq!(r.status, 401, "attempt {i}");
+    }
+    let held = attempt(basic(&key.client.api_key, &key.secret)).await;
+    assert_eq!(held.status, 429);
+    assert!(held.header("retry-after").is_some());
+    drop(server);
     app.finish().await;
 }

@@ -4,9 +4,12 @@
 
 pub mod dto;
 
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
+use std::net::{IpAddr, SocketAddr};
+
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -35,16 +38,18 @@ pub fn routes() -> OpenApiRouter<AppState> {
         (status = 200, description = "A bearer token", body = FulfillmentToken),
         (status = 400, description = "grant_type missing or not client_credentials, or a scope the key lacks", body = FulfillmentErrors),
         (status = 401, description = "Missing or malformed Basic credentials, or an unknown, wrong or revoked key or secret", body = FulfillmentErrors),
+        (status = 429, description = "Too many failed attempts for this key or from this address (Retry-After)", body = FulfillmentErrors),
     ))]
 async fn fulfillment_token(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     headers: HeaderMap,
     form: Bytes,
 ) -> Response {
     let lifetime = state.tokens.lifetimes().fulfillment;
     match state
         .tokens
-        .issue(authorization(&headers), &form, lifetime)
+        .issue(authorization(&headers), &form, lifetime, source(peer))
         .await
     {
         Ok(token) => Json(FulfillmentToken::new(token, state.tokens.issuer())).into_response(),
@@ -60,17 +65,29 @@ async fn fulfillment_token(
         (status = 200, description = "A bearer token", body = SendproToken),
         (status = 400, description = "grant_type missing or not client_credentials, or a scope the key lacks", body = SendproError),
         (status = 401, description = "Missing or malformed Basic credentials, or an unknown, wrong or revoked key or secret", body = SendproError),
+        (status = 429, description = "Too many failed attempts for this key or from this address (Retry-After)", body = SendproError),
     ))]
-async fn sendpro_token(State(state): State<AppState>, headers: HeaderMap, form: Bytes) -> Response {
+async fn sendpro_token(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
+    form: Bytes,
+) -> Response {
     let lifetime = state.tokens.lifetimes().sendpro;
     match state
         .tokens
-        .issue(authorization(&headers), &form, lifetime)
+        .issue(authorization(&headers), &form, lifetime, source(peer))
         .await
     {
         Ok(token) => Json(SendproToken::from(token)).into_response(),
         Err(e) => refused(e),
     }
+}
+
+/// The TCP peer (absent when the router runs without a listener, as in tests). Forwarded-for
+/// headers are not trusted: anyone can write them.
+fn source(peer: Option<Extension<ConnectInfo<SocketAddr>>>) -> Option<IpAddr> {
+    peer.map(|Extension(ConnectInfo(addr))| addr.ip())
 }
 
 fn authorization(headers: &HeaderMap) -> Option<&str> {
