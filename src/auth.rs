@@ -39,6 +39,11 @@ pub struct Claims {
 /// Verifies tokens; also mints them when the key is a shared secret (`oms token`).
 pub struct AuthKeys {
     decoding: DecodingKey,
+    /// The key id minted tokens carry and verification picks the key by (HS256).
+    kid: Option<String>,
+    /// The HS256 secret before a rotation, still accepted so that tokens signed with it work
+    /// until they expire.
+    previous: Option<(String, DecodingKey)>,
     encoding: Option<EncodingKey>,
     algorithm: Algorithm,
     validation: Validation,
@@ -48,13 +53,28 @@ pub struct AuthKeys {
 
 impl AuthKeys {
     pub fn hs256(secret: &[u8], issuer: &str, audience: Option<&str>) -> AuthKeys {
-        AuthKeys::build(
+        AuthKeys::hs256_rotated(secret, None, issuer, audience)
+    }
+
+    /// HS256 signing with `secret`, also accepting tokens signed with `previous`.
+    pub fn hs256_rotated(
+        secret: &[u8],
+        previous: Option<&[u8]>,
+        issuer: &str,
+        audience: Option<&str>,
+    ) -> AuthKeys {
+        let mut keys = AuthKeys::build(
             DecodingKey::from_secret(secret),
             Some(EncodingKey::from_secret(secret)),
             Algorithm::HS256,
             issuer,
             audience,
-        )
+        );
+        keys.kid = Some(secret_kid(secret));
+        keys.previous = previous
+            .filter(|p| *p != secret)
+            .map(|p| (secret_kid(p), DecodingKey::from_secret(p)));
+        keys
     }
 
     /// RS256 or ES256 with a PEM public key: tokens come from an external issuer.
@@ -95,6 +115,8 @@ impl AuthKeys {
         validation.validate_nbf = true;
         AuthKeys {
             decoding,
+            kid: None,
+            previous: None,
             encoding,
             algorithm,
             validation,
@@ -104,8 +126,33 @@ impl AuthKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| ApiError::Unauthorized(refusal_reason(e.kind()).into()))?;
+        let refused = |e: jsonwebtoken::errors::Error| {
+            ApiError::Unauthorized(refusal_reason(e.kind()).into())
+        };
+        let header = jsonwebtoken::decode_header(token).map_err(refused)?;
+        let key = match (&header.kid, &self.kid, &self.previous) {
+            (None, _, _) => &self.decoding,
+            (Some(kid), Some(current), _) if kid == current => &self.decoding,
+            (Some(kid), _, Some((previous, key))) if kid == previous => key,
+            // An external issuer's kid is its own business; HS256 kids are ours.
+            (Some(_), None, _) => &self.decoding,
+            (Some(_), Some(_), _) => {
+                return Err(ApiError::Unauthorized(
+                    "the token's signing key (kid) is not known".into(),
+                ));
+            }
+        };
+        let decoded = jsonwebtoken::decode::<Claims>(token, key, &self.validation);
+        // A token without a kid predates kids: it may be signed with either secret.
+        let data = match (decoded, &header.kid, &self.previous) {
+            (Err(e), None, Some((_, previous)))
+                if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) =>
+            {
+                jsonwebtoken::decode::<Claims>(token, previous, &self.validation)
+                    .map_err(refused)?
+            }
+            (result, _, _) => result.map_err(refused)?,
+        };
         check_client_id(&data.claims.client_id)?;
         Ok(data.claims)
     }
@@ -147,12 +194,16 @@ impl AuthKeys {
             aud: self.audience.clone(),
             api_key: api_key.map(str::to_string),
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(self.algorithm),
-            &claims,
-            key,
-        )?)
+        let mut header = Header::new(self.algorithm);
+        header.kid = self.kid.clone();
+        Ok(jsonwebtoken::encode(&header, &claims, key)?)
     }
+}
+
+/// A key id that names an HS256 secret without revealing it: the start of its SHA-256.
+fn secret_kid(secret: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(secret)[..8])
 }
 
 /// Our short reason for a refused token. The library's own text (serde variants, base64
@@ -465,5 +516,40 @@ mod tests {
             assert!(r.contains(expected), "{token}: {r}");
             assert!(!r.contains("Base64") && !r.contains("variant"), "{r}");
         }
+    }
+
+    #[test]
+    fn after_a_rotation_tokens_of_the_previous_secret_still_verify() {
+        let old = AuthKeys::hs256(b"old-secret-0123456", "oms", None);
+        let before = old.issue("c1", None, 60).unwrap();
+        let header = jsonwebtoken::decode_header(&before).unwrap();
+        assert_eq!(header.kid, Some(secret_kid(b"old-secret-0123456")));
+
+        let rotated = AuthKeys::hs256_rotated(
+            b"new-secret-0123456",
+            Some(b"old-secret-0123456"),
+            "oms",
+            None,
+        );
+        assert!(rotated.verify(&before).is_ok());
+        let after = rotated.issue("c1", None, 60).unwrap();
+        assert!(rotated.verify(&after).is_ok());
+        // The old server does not know the new key.
+        assert!(reason(old.verify(&after)).contains("kid"));
+        // Once the previous secret is dropped, its tokens are refused.
+        let only_new = AuthKeys::hs256(b"new-secret-0123456", "oms", None);
+        assert!(only_new.verify(&before).is_err());
+        // Tokens from before kids existed verify with either secret.
+        let claims = serde_json::json!({
+            "client_id": "c1", "exp": jsonwebtoken::get_current_timestamp() + 60, "iss": "oms",
+        });
+        let kidless = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"old-secret-0123456"),
+        )
+        .unwrap();
+        assert!(rotated.verify(&kidless).is_ok());
+        assert!(only_new.verify(&kidless).is_err());
     }
 }

@@ -150,6 +150,15 @@ pub struct Config {
     /// HS256 secret; generated and kept beside the SQLite file when absent.
     #[arg(long, env = "OMS_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<SecretString>,
+    /// The HS256 secret before a rotation: tokens signed with it are accepted until they
+    /// expire, new ones are signed with OMS_JWT_SECRET.
+    #[arg(
+        long,
+        env = "OMS_JWT_SECRET_PREVIOUS",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret_previous: Option<SecretString>,
     /// File holding the HS256 secret, generated (mode 0600) when absent; by default the file
     /// beside the SQLite database.
     #[arg(long, env = "OMS_JWT_SECRET_FILE", global = true)]
@@ -365,8 +374,13 @@ impl Config {
                 load_or_create_secret(&file)?
             }
         };
-        Ok(AuthKeys::hs256(
+        let previous = self
+            .jwt_secret_previous
+            .as_ref()
+            .map(ExposeSecret::expose_secret);
+        Ok(AuthKeys::hs256_rotated(
             secret.as_bytes(),
+            previous.map(str::as_bytes),
             &self.jwt_issuer,
             audience,
         ))
@@ -479,6 +493,25 @@ mod tests {
             Some(PathBuf::from("data/oms.db.jwt-secret"))
         );
         assert_eq!(config("postgres://u:p@h/db").secret_file(), None);
+    }
+
+    #[test]
+    fn the_previous_secret_is_accepted_and_never_shown() {
+        let with = |args: &[&str]| {
+            let base = ["oms", "--database-url", "postgres://u@h/db", "--jwt-secret"];
+            Cli::parse_from([&base[..], args].concat())
+        };
+        let old = with(&["old-signing-key-0123"]).config.auth_keys().unwrap();
+        let token = old.issue("c1", None, 60).unwrap();
+        let rotated = with(&[
+            "new-signing-key-0123",
+            "--jwt-secret-previous",
+            "old-signing-key-0123",
+        ]);
+        assert!(!format!("{rotated:?}").contains("old-signing-key-0123"));
+        assert!(rotated.config.auth_keys().unwrap().verify(&token).is_ok());
+        let new_only = with(&["new-signing-key-0123"]).config.auth_keys().unwrap();
+        assert!(new_only.verify(&token).is_err());
     }
 
     #[test]
