@@ -45,6 +45,8 @@ pub struct AuthKeys {
     /// until they expire.
     previous: Option<(String, DecodingKey)>,
     encoding: Option<EncodingKey>,
+    /// An external issuer's keys by kid, instead of `decoding`.
+    jwks: Option<Arc<crate::jwks::Jwks>>,
     algorithm: Algorithm,
     validation: Validation,
     issuer: String,
@@ -92,6 +94,43 @@ impl AuthKeys {
         Ok(AuthKeys::build(decoding, None, algorithm, issuer, audience))
     }
 
+    /// RS256 or ES256 with the keys of an issuer's JWKS, picked by the token's kid.
+    pub fn jwks(
+        algorithm: Algorithm,
+        jwks: crate::jwks::Jwks,
+        issuer: &str,
+        audience: Option<&str>,
+    ) -> anyhow::Result<AuthKeys> {
+        anyhow::ensure!(
+            matches!(algorithm, Algorithm::RS256 | Algorithm::ES256),
+            "OMS_JWT_JWKS_URL needs RS256 or ES256"
+        );
+        // Never used: every token is checked with a key from the set.
+        let unused = DecodingKey::from_secret(&[]);
+        let mut keys = AuthKeys::build(unused, None, algorithm, issuer, audience);
+        keys.jwks = Some(Arc::new(jwks));
+        Ok(keys)
+    }
+
+    /// Verifies a token, fetching the issuer's JWKS when the token names a key not yet known.
+    pub async fn verify_fetching(&self, token: &str) -> Result<Claims, ApiError> {
+        let Some(jwks) = &self.jwks else {
+            return self.verify(token);
+        };
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| ApiError::Unauthorized(refusal_reason(e.kind()).into()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| ApiError::Unauthorized("the token names no signing key (kid)".into()))?;
+        let key = jwks.key(&kid).await.ok_or_else(|| {
+            ApiError::Unauthorized("the token's signing key (kid) is not known".into())
+        })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
+            .map_err(|e| ApiError::Unauthorized(refusal_reason(e.kind()).into()))?;
+        check_client_id(&data.claims.client_id)?;
+        Ok(data.claims)
+    }
+
     fn build(
         decoding: DecodingKey,
         encoding: Option<EncodingKey>,
@@ -118,6 +157,7 @@ impl AuthKeys {
             kid: None,
             previous: None,
             encoding,
+            jwks: None,
             algorithm,
             validation,
             issuer: issuer.to_string(),
@@ -300,7 +340,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        granted(authenticate(parts, state)?, SCOPE_READ, |c| c.can_read).map(Reader)
+        granted(authenticate(parts, state).await?, SCOPE_READ, |c| {
+            c.can_read
+        })
+        .map(Reader)
     }
 }
 
@@ -314,7 +357,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        granted(authenticate(parts, state)?, SCOPE_WRITE, |c| c.can_write).map(Writer)
+        granted(authenticate(parts, state).await?, SCOPE_WRITE, |c| {
+            c.can_write
+        })
+        .map(Writer)
     }
 }
 
@@ -331,7 +377,7 @@ fn granted(caller: Caller, scope: &str, grants: fn(&Caller) -> bool) -> Result<C
 
 /// The one place a request's `Authorization` is read: the token verified, the client's rate
 /// limit applied, the client recorded on the request's span.
-fn authenticate<S>(parts: &Parts, state: &S) -> Result<Caller, ApiError>
+async fn authenticate<S>(parts: &Parts, state: &S) -> Result<Caller, ApiError>
 where
     Arc<AuthKeys>: FromRef<S>,
     Arc<RevokedKeys>: FromRef<S>,
@@ -345,7 +391,9 @@ where
         header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
             ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into())
         })?;
-    let claims = Arc::<AuthKeys>::from_ref(state).verify(token)?;
+    let claims = Arc::<AuthKeys>::from_ref(state)
+        .verify_fetching(token)
+        .await?;
     if let Some(key) = &claims.api_key
         && Arc::<RevokedKeys>::from_ref(state).contains(key)
     {

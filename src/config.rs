@@ -171,6 +171,11 @@ pub struct Config {
         global = true
     )]
     pub jwt_algorithm: JwtAlgorithm,
+    /// An http:// URL of the external issuer's JWKS, for RS256/ES256 instead of a PEM key:
+    /// keys are fetched and cached by kid, and fetched again (at most once a minute) when a
+    /// token names an unknown kid.
+    #[arg(long, env = "OMS_JWT_JWKS_URL", global = true)]
+    pub jwt_jwks_url: Option<String>,
     /// PEM public key file, for RS256/ES256.
     #[arg(long, env = "OMS_JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<PathBuf>,
@@ -350,11 +355,15 @@ impl Config {
             JwtAlgorithm::Rs256 => Some(jsonwebtoken::Algorithm::RS256),
             JwtAlgorithm::Es256 => Some(jsonwebtoken::Algorithm::ES256),
         };
+        if let (Some(algorithm), Some(url)) = (algorithm, &self.jwt_jwks_url) {
+            let jwks = crate::jwks::Jwks::new(url, crate::jwks::REFETCH_AT_MOST_EVERY)?;
+            return AuthKeys::jwks(algorithm, jwks, &self.jwt_issuer, audience);
+        }
         if let Some(algorithm) = algorithm {
             let path = self
                 .jwt_public_key
                 .as_ref()
-                .context("OMS_JWT_PUBLIC_KEY is required with RS256/ES256")?;
+                .context("OMS_JWT_PUBLIC_KEY or OMS_JWT_JWKS_URL is required with RS256/ES256")?;
             let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             return AuthKeys::public_key(algorithm, &pem, &self.jwt_issuer, audience);
         }

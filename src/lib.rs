@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod jwks;
 pub mod rate_limit;
 pub mod revocation;
 pub mod seed;

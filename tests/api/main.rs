@@ -31,6 +31,7 @@ mod fulfillment_validation;
 mod graceful_shutdown;
 mod http_errors;
 mod idempotency_and_concurrency;
+mod jwks;
 mod openapi_spec;
 mod operations;
 mod ordermanagement_orders;
