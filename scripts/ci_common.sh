@@ -1,7 +1,7 @@
 # Shared helpers for scripts/client_flow.sh and scripts/fuzz.sh. Source it; do not run it.
 #
 # Provides: log, die, ci_setup_tmp, ci_setup_venv, ci_build_oms, ci_start_oms, ci_token,
-# ci_cleanup (registered as the EXIT trap by ci_setup_tmp).
+# ci_endpoint_token, ci_cleanup (registered as the EXIT trap by ci_setup_tmp).
 #
 # Environment honoured (all optional):
 #   OMS_CI_VENV   reuse (or create once) the Python venv at this path instead of a throwaway one
@@ -153,6 +153,26 @@ ci_start_oms() {
         waited=$((waited + 1))
     done
     log "oms pid $OMS_PID listening on $OMS_BASE_URL"
+}
+
+# ci_endpoint_token CLIENT_ID [SCOPE] [TOKEN_PATH] -> creates an API client for CLIENT_ID in the
+# running server's database (`oms clients create`) and prints the token the server's documented
+# endpoint gives for it (TOKEN_PATH: /oauth/token, the default, or /auth/api/v1/token), as a
+# client written against the vendor documents gets its token.
+ci_endpoint_token() {
+    local client=$1 scope=${2:-} path=${3:-/oauth/token}
+    local args=(clients create --client-id "$client" --json)
+    [ -z "$scope" ] || args+=(--scope "$scope")
+    local created key secret tok
+    created="$("$OMS_BIN" "${args[@]}" 2>>"$CI_TMP/token.err")" ||
+        die "oms clients create failed: $(cat "$CI_TMP/token.err")"
+    key="$(printf '%s' "$created" | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')"
+    secret="$(printf '%s' "$created" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
+    tok="$(curl -fsS -u "$key:$secret" -d grant_type=client_credentials "$OMS_BASE_URL$path" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')" ||
+        die "POST $path did not give a token for $client"
+    [ -n "$tok" ] || die "POST $path gave an empty token"
+    printf '%s' "$tok"
 }
 
 # ci_token CLIENT_ID [SCOPE] -> prints a bearer token for the running server's configuration.

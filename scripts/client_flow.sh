@@ -40,9 +40,10 @@ ci_start_oms
 
 client_id="ci-$(od -An -N4 -tx1 /dev/urandom | tr -d ' \n')"
 export OMS_BASE_URL OMS_CLIENT_ID="$client_id" OMS_CLIENT_DIR="$client_dir"
-OMS_TOKEN="$(ci_token "$client_id" "orders:read orders:write")"
-OMS_TOKEN_RO="$(ci_token "$client_id" "orders:read")"
-OMS_TOKEN_OTHER="$(ci_token ci-other)"
+# Tokens as a client gets them: an API key and secret, exchanged at both documented endpoints.
+OMS_TOKEN="$(ci_endpoint_token "$client_id" "orders:read orders:write" /oauth/token)"
+OMS_TOKEN_RO="$(ci_endpoint_token "$client_id" "orders:read" /auth/api/v1/token)"
+OMS_TOKEN_OTHER="$(ci_endpoint_token ci-other)"
 export OMS_TOKEN OMS_TOKEN_RO OMS_TOKEN_OTHER
 
 log "running scripts/client_flow.py against $OMS_BASE_URL as client $client_id"

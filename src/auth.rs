@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 use crate::rate_limit::RateGate;
+use crate::revocation::RevokedKeys;
 
 pub const SCOPE_READ: &str = "orders:read";
 pub const SCOPE_WRITE: &str = "orders:write";
+
+/// The longest `client_id` a token may carry, in bytes (documented in the README's Auth section).
+pub const MAX_CLIENT_ID_LEN: usize = 64;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -26,12 +30,23 @@ pub struct Claims {
     pub iss: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
+    /// The API key the token was issued to (token endpoints), so that revoking the key
+    /// reaches the token; absent on `oms token`'s tokens and an external issuer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
 }
 
 /// Verifies tokens; also mints them when the key is a shared secret (`oms token`).
 pub struct AuthKeys {
     decoding: DecodingKey,
+    /// The key id minted tokens carry and verification picks the key by (HS256).
+    kid: Option<String>,
+    /// The HS256 secret before a rotation, still accepted so that tokens signed with it work
+    /// until they expire.
+    previous: Option<(String, DecodingKey)>,
     encoding: Option<EncodingKey>,
+    /// An external issuer's keys by kid, instead of `decoding`.
+    jwks: Option<Arc<crate::jwks::Jwks>>,
     algorithm: Algorithm,
     validation: Validation,
     issuer: String,
@@ -40,13 +55,28 @@ pub struct AuthKeys {
 
 impl AuthKeys {
     pub fn hs256(secret: &[u8], issuer: &str, audience: Option<&str>) -> AuthKeys {
-        AuthKeys::build(
+        AuthKeys::hs256_rotated(secret, None, issuer, audience)
+    }
+
+    /// HS256 signing with `secret`, also accepting tokens signed with `previous`.
+    pub fn hs256_rotated(
+        secret: &[u8],
+        previous: Option<&[u8]>,
+        issuer: &str,
+        audience: Option<&str>,
+    ) -> AuthKeys {
+        let mut keys = AuthKeys::build(
             DecodingKey::from_secret(secret),
             Some(EncodingKey::from_secret(secret)),
             Algorithm::HS256,
             issuer,
             audience,
-        )
+        );
+        keys.kid = Some(secret_kid(secret));
+        keys.previous = previous
+            .filter(|p| *p != secret)
+            .map(|p| (secret_kid(p), DecodingKey::from_secret(p)));
+        keys
     }
 
     /// RS256 or ES256 with a PEM public key: tokens come from an external issuer.
@@ -62,6 +92,43 @@ impl AuthKeys {
             other => anyhow::bail!("unsupported JWT algorithm {other:?} for a public key"),
         };
         Ok(AuthKeys::build(decoding, None, algorithm, issuer, audience))
+    }
+
+    /// RS256 or ES256 with the keys of an issuer's JWKS, picked by the token's kid.
+    pub fn jwks(
+        algorithm: Algorithm,
+        jwks: crate::jwks::Jwks,
+        issuer: &str,
+        audience: Option<&str>,
+    ) -> anyhow::Result<AuthKeys> {
+        anyhow::ensure!(
+            matches!(algorithm, Algorithm::RS256 | Algorithm::ES256),
+            "OMS_JWT_JWKS_URL needs RS256 or ES256"
+        );
+        // Never used: every token is checked with a key from the set.
+        let unused = DecodingKey::from_secret(&[]);
+        let mut keys = AuthKeys::build(unused, None, algorithm, issuer, audience);
+        keys.jwks = Some(Arc::new(jwks));
+        Ok(keys)
+    }
+
+    /// Verifies a token, fetching the issuer's JWKS when the token names a key not yet known.
+    pub async fn verify_fetching(&self, token: &str) -> Result<Claims, ApiError> {
+        let Some(jwks) = &self.jwks else {
+            return self.verify(token);
+        };
+        let header = jsonwebtoken::decode_header(token)
+            .map_err(|e| ApiError::Unauthorized(refusal_reason(e.kind()).into()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| ApiError::Unauthorized("the token names no signing key (kid)".into()))?;
+        let key = jwks.key(&kid).await.ok_or_else(|| {
+            ApiError::Unauthorized("the token's signing key (kid) is not known".into())
+        })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &self.validation)
+            .map_err(|e| ApiError::Unauthorized(refusal_reason(e.kind()).into()))?;
+        check_client_id(&data.claims.client_id)?;
+        Ok(data.claims)
     }
 
     fn build(
@@ -83,9 +150,14 @@ impl AuthKeys {
         }
         validation.set_required_spec_claims(&required);
         validation.leeway = 30;
+        // A token not valid yet is refused like an expired one, with the same leeway.
+        validation.validate_nbf = true;
         AuthKeys {
             decoding,
+            kid: None,
+            previous: None,
             encoding,
+            jwks: None,
             algorithm,
             validation,
             issuer: issuer.to_string(),
@@ -94,14 +166,39 @@ impl AuthKeys {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid bearer token: {e}")))?;
-        if data.claims.client_id.trim().is_empty() {
-            return Err(ApiError::Unauthorized(
-                "the token has an empty client_id".into(),
-            ));
-        }
+        let refused = |e: jsonwebtoken::errors::Error| {
+            ApiError::Unauthorized(refusal_reason(e.kind()).into())
+        };
+        let header = jsonwebtoken::decode_header(token).map_err(refused)?;
+        let key = match (&header.kid, &self.kid, &self.previous) {
+            (None, _, _) => &self.decoding,
+            (Some(kid), Some(current), _) if kid == current => &self.decoding,
+            (Some(kid), _, Some((previous, key))) if kid == previous => key,
+            // An external issuer's kid is its own business; HS256 kids are ours.
+            (Some(_), None, _) => &self.decoding,
+            (Some(_), Some(_), _) => {
+                return Err(ApiError::Unauthorized(
+                    "the token's signing key (kid) is not known".into(),
+                ));
+            }
+        };
+        let decoded = jsonwebtoken::decode::<Claims>(token, key, &self.validation);
+        // A token without a kid predates kids: it may be signed with either secret.
+        let data = match (decoded, &header.kid, &self.previous) {
+            (Err(e), None, Some((_, previous)))
+                if matches!(e.kind(), jsonwebtoken::errors::ErrorKind::InvalidSignature) =>
+            {
+                jsonwebtoken::decode::<Claims>(token, previous, &self.validation)
+                    .map_err(refused)?
+            }
+            (result, _, _) => result.map_err(refused)?,
+        };
+        check_client_id(&data.claims.client_id)?;
         Ok(data.claims)
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
     }
 
     pub fn issue(
@@ -110,9 +207,23 @@ impl AuthKeys {
         scope: Option<&str>,
         ttl_secs: u64,
     ) -> anyhow::Result<String> {
+        self.issue_for_key(client_id, scope, ttl_secs, None)
+    }
+
+    /// A token that names the API key it was issued to.
+    pub fn issue_for_key(
+        &self,
+        client_id: &str,
+        scope: Option<&str>,
+        ttl_secs: u64,
+        api_key: Option<&str>,
+    ) -> anyhow::Result<String> {
         let key = self.encoding.as_ref().ok_or_else(|| {
             anyhow::anyhow!("tokens can only be minted with a shared secret (HS256)")
         })?;
+        if let Err(ApiError::Unauthorized(reason)) = check_client_id(client_id) {
+            anyhow::bail!("{reason}");
+        }
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
             client_id: client_id.to_string(),
@@ -121,13 +232,54 @@ impl AuthKeys {
             iat: now,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
+            api_key: api_key.map(str::to_string),
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(self.algorithm),
-            &claims,
-            key,
-        )?)
+        let mut header = Header::new(self.algorithm);
+        header.kid = self.kid.clone();
+        Ok(jsonwebtoken::encode(&header, &claims, key)?)
     }
+}
+
+/// A key id that names an HS256 secret without revealing it: the start of its SHA-256.
+fn secret_kid(secret: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(secret)[..8])
+}
+
+/// Our short reason for a refused token. The library's own text (serde variants, base64
+/// positions) would tell a prober how the token was parsed and means nothing to a client.
+fn refusal_reason(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
+        ErrorKind::InvalidSignature => "the token's signature does not verify",
+        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
+        ErrorKind::InvalidAudience => "the token's audience is not accepted",
+        ErrorKind::InvalidAlgorithm | ErrorKind::MissingAlgorithm => {
+            "the token's algorithm is not accepted"
+        }
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        ErrorKind::InvalidClaimFormat(_) | ErrorKind::Json(_) => {
+            "the token's claims are missing or malformed"
+        }
+        _ => "the token is malformed",
+    }
+}
+
+/// A tenant id that is empty, too long or holds control characters (NUL among them, which
+/// PostgreSQL cannot store in text) identifies no tenant; refuse it before it reaches a query.
+fn check_client_id(client_id: &str) -> Result<(), ApiError> {
+    let reason = if client_id.trim().is_empty() {
+        "the token has an empty client_id".to_string()
+    } else if client_id.len() > MAX_CLIENT_ID_LEN {
+        format!("the token's client_id is longer than {MAX_CLIENT_ID_LEN} bytes")
+    } else if client_id.chars().any(char::is_control) {
+        "the token's client_id holds control characters".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(ApiError::Unauthorized(reason))
 }
 
 /// The authenticated tenant and what it may do.
@@ -181,26 +333,34 @@ pub struct Writer(pub Caller);
 impl<S> FromRequestParts<S> for Reader
 where
     Arc<AuthKeys>: FromRef<S>,
+    Arc<RevokedKeys>: FromRef<S>,
     RateGate: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        granted(authenticate(parts, state)?, SCOPE_READ, |c| c.can_read).map(Reader)
+        granted(authenticate(parts, state).await?, SCOPE_READ, |c| {
+            c.can_read
+        })
+        .map(Reader)
     }
 }
 
 impl<S> FromRequestParts<S> for Writer
 where
     Arc<AuthKeys>: FromRef<S>,
+    Arc<RevokedKeys>: FromRef<S>,
     RateGate: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        granted(authenticate(parts, state)?, SCOPE_WRITE, |c| c.can_write).map(Writer)
+        granted(authenticate(parts, state).await?, SCOPE_WRITE, |c| {
+            c.can_write
+        })
+        .map(Writer)
     }
 }
 
@@ -217,20 +377,31 @@ fn granted(caller: Caller, scope: &str, grants: fn(&Caller) -> bool) -> Result<C
 
 /// The one place a request's `Authorization` is read: the token verified, the client's rate
 /// limit applied, the client recorded on the request's span.
-fn authenticate<S>(parts: &Parts, state: &S) -> Result<Caller, ApiError>
+async fn authenticate<S>(parts: &Parts, state: &S) -> Result<Caller, ApiError>
 where
     Arc<AuthKeys>: FromRef<S>,
+    Arc<RevokedKeys>: FromRef<S>,
     RateGate: FromRef<S>,
 {
     let header = parts
         .headers
         .get(AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized("missing Authorization: Bearer token".into()))?;
+        .ok_or_else(|| ApiError::Unauthorized("the Authorization header is missing".into()))?;
     let token =
         header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
             ApiError::Unauthorized("Authorization must be 'Bearer <token>'".into())
         })?;
-    let mut caller = Caller::from_claims(Arc::<AuthKeys>::from_ref(state).verify(token)?);
+    let claims = Arc::<AuthKeys>::from_ref(state)
+        .verify_fetching(token)
+        .await?;
+    if let Some(key) = &claims.api_key
+        && Arc::<RevokedKeys>::from_ref(state).contains(key)
+    {
+        return Err(ApiError::Unauthorized(
+            "the API key of this token was revoked".into(),
+        ));
+    }
+    let mut caller = Caller::from_claims(claims);
     tracing::Span::current().record("client_id", caller.client_id.as_str());
     if let RateGate(Some(limit)) = RateGate::from_ref(state)
         && let Err(wait) = limit.check(&caller.client_id)
@@ -311,5 +482,122 @@ mod tests {
         );
         let wrong = AuthKeys::hs256(b"other", "oms", None);
         assert!(keys.verify(&wrong.issue("c1", None, 60).unwrap()).is_err());
+    }
+
+    fn signed(claims: &serde_json::Value) -> String {
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &EncodingKey::from_secret(b"secret"),
+        )
+        .unwrap()
+    }
+
+    fn reason(result: Result<Claims, ApiError>) -> String {
+        match result {
+            Err(ApiError::Unauthorized(reason)) => reason,
+            other => panic!("expected a 401, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_is_refused_past_the_leeway() {
+        let keys = AuthKeys::hs256(b"secret", "oms", None);
+        let now = jsonwebtoken::get_current_timestamp();
+        let with_nbf = |nbf: u64| {
+            signed(&serde_json::json!({
+                "client_id": "c1", "exp": now + 600, "iss": "oms", "nbf": nbf,
+            }))
+        };
+        assert!(reason(keys.verify(&with_nbf(now + 31))).contains("not valid yet"));
+        // Inside the 30 s leeway, as for exp.
+        assert!(keys.verify(&with_nbf(now + 20)).is_ok());
+        assert!(keys.verify(&with_nbf(now - 5)).is_ok());
+    }
+
+    #[test]
+    fn client_ids_that_name_no_tenant_are_refused() {
+        let keys = AuthKeys::hs256(b"secret", "oms", None);
+        let now = jsonwebtoken::get_current_timestamp();
+        let with_client =
+            |c: &str| signed(&serde_json::json!({"client_id": c, "exp": now + 600, "iss": "oms"}));
+        let longest = "c".repeat(MAX_CLIENT_ID_LEN);
+        assert!(keys.verify(&with_client(&longest)).is_ok());
+        for bad in [
+            String::new(),
+            "  ".into(),
+            format!("{longest}c"),
+            "c\u{0}1".into(),
+            "c\n1".into(),
+            "c\u{7f}".into(),
+        ] {
+            assert!(
+                reason(keys.verify(&with_client(&bad))).contains("client_id"),
+                "{bad:?}"
+            );
+            assert!(keys.issue(&bad, None, 60).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn refusals_name_our_reason_not_the_library_internals() {
+        let keys = AuthKeys::hs256(b"secret", "oms", None);
+        let now = jsonwebtoken::get_current_timestamp();
+        let cases = [
+            ("a.b.c", "malformed"),
+            ("not-a-jwt", "malformed"),
+            (
+                &signed(&serde_json::json!({"exp": now + 600, "iss": "oms"})),
+                "claims",
+            ),
+            (
+                &signed(&serde_json::json!({"client_id": "c1", "iss": "oms"})),
+                "claims",
+            ),
+            (
+                &signed(&serde_json::json!({"client_id": 7, "exp": now + 600, "iss": "oms"})),
+                "claims",
+            ),
+        ];
+        for (token, expected) in cases {
+            let r = reason(keys.verify(token));
+            assert!(r.contains(expected), "{token}: {r}");
+            assert!(!r.contains("Base64") && !r.contains("variant"), "{r}");
+        }
+    }
+
+    #[test]
+    fn after_a_rotation_tokens_of_the_previous_secret_still_verify() {
+        let old = AuthKeys::hs256(b"old-secret-0123456", "oms", None);
+        let before = old.issue("c1", None, 60).unwrap();
+        let header = jsonwebtoken::decode_header(&before).unwrap();
+        assert_eq!(header.kid, Some(secret_kid(b"old-secret-0123456")));
+
+        let rotated = AuthKeys::hs256_rotated(
+            b"new-secret-0123456",
+            Some(b"old-secret-0123456"),
+            "oms",
+            None,
+        );
+        assert!(rotated.verify(&before).is_ok());
+        let after = rotated.issue("c1", None, 60).unwrap();
+        assert!(rotated.verify(&after).is_ok());
+        // The old server does not know the new key.
+        assert!(reason(old.verify(&after)).contains("kid"));
+        // Once the previous secret is dropped, its tokens are refused.
+        let only_new = AuthKeys::hs256(b"new-secret-0123456", "oms", None);
+        assert!(only_new.verify(&before).is_err());
+        // Tokens from before kids existed verify with either secret.
+        let claims = serde_json::json!({
+            "client_id": "c1", "exp": jsonwebtoken::get_current_timestamp() + 60, "iss": "oms",
+        });
+        let kidless = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"old-secret-0123456"),
+        )
+        .unwrap();
+        assert!(rotated.verify(&kidless).is_ok());
+        assert!(only_new.verify(&kidless).is_err());
     }
 }

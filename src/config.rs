@@ -48,6 +48,12 @@ pub enum Command {
         #[arg(long, default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
         ttl: u64,
     },
+    /// Manage API clients: the keys and secrets that get tokens from POST /oauth/token and
+    /// POST /auth/api/v1/token.
+    Clients {
+        #[command(subcommand)]
+        action: ClientsCommand,
+    },
     /// Insert generated orders (statuses, brands, 1-5 lines, tags; dated over the last two
     /// years) for benchmarks and demos. Tenants are 1000, 1001, ...
     Seed {
@@ -71,6 +77,39 @@ pub enum Command {
         /// with the same seed on the same database conflicts). Random when absent.
         #[arg(long)]
         seed: Option<u64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientsCommand {
+    /// Create a key for a tenant and print it with its secret (shown this once only).
+    Create {
+        /// The tenant the key's tokens act for.
+        #[arg(long, value_parser = parse_client_id)]
+        client_id: String,
+        /// A label for operators.
+        #[arg(long)]
+        name: Option<String>,
+        /// Space-separated scopes its tokens carry (orders:read orders:write); absent means both.
+        #[arg(long, value_parser = parse_scopes)]
+        scope: Option<String>,
+        /// Print one JSON object {"key", "secret", "clientId"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every key (never a secret).
+    List,
+    /// Revoke a key: it gets no more tokens, and the tokens it got are refused.
+    Revoke { key: String },
+    /// Give a key a new secret; the old one keeps working for the grace period.
+    Rotate {
+        key: String,
+        /// How long the previous secret keeps working, in seconds.
+        #[arg(long, default_value_t = 86_400)]
+        grace: u32,
+        /// Print one JSON object {"key", "secret", "clientId"}.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -111,6 +150,15 @@ pub struct Config {
     /// HS256 secret; generated and kept beside the SQLite file when absent.
     #[arg(long, env = "OMS_JWT_SECRET", hide_env_values = true, global = true)]
     pub jwt_secret: Option<SecretString>,
+    /// The HS256 secret before a rotation: tokens signed with it are accepted until they
+    /// expire, new ones are signed with OMS_JWT_SECRET.
+    #[arg(
+        long,
+        env = "OMS_JWT_SECRET_PREVIOUS",
+        hide_env_values = true,
+        global = true
+    )]
+    pub jwt_secret_previous: Option<SecretString>,
     /// File holding the HS256 secret, generated (mode 0600) when absent; by default the file
     /// beside the SQLite database.
     #[arg(long, env = "OMS_JWT_SECRET_FILE", global = true)]
@@ -123,6 +171,11 @@ pub struct Config {
         global = true
     )]
     pub jwt_algorithm: JwtAlgorithm,
+    /// An http:// URL of the external issuer's JWKS, for RS256/ES256 instead of a PEM key:
+    /// keys are fetched and cached by kid, and fetched again (at most once a minute) when a
+    /// token names an unknown kid.
+    #[arg(long, env = "OMS_JWT_JWKS_URL", global = true)]
+    pub jwt_jwks_url: Option<String>,
     /// PEM public key file, for RS256/ES256.
     #[arg(long, env = "OMS_JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<PathBuf>,
@@ -171,6 +224,12 @@ pub struct Config {
         global = true
     )]
     pub max_concurrency: usize,
+    /// Lifetime in seconds of tokens from POST /oauth/token (the Fulfillment family).
+    #[arg(long, env = "OMS_TOKEN_TTL_FULFILLMENT", default_value_t = 36_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub token_ttl_fulfillment: u64,
+    /// Lifetime in seconds of tokens from POST /auth/api/v1/token (SendPro360).
+    #[arg(long, env = "OMS_TOKEN_TTL_SENDPRO", default_value_t = 14_400, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub token_ttl_sendpro: u64,
     /// Per-client requests per second (token bucket); 0 turns rate limiting off.
     #[arg(long, env = "OMS_RATE_LIMIT", default_value_t = 0.0, global = true)]
     pub rate_limit: f64,
@@ -217,6 +276,10 @@ impl Config {
                 .filter(|o| !o.is_empty())
                 .map(str::to_string)
                 .collect(),
+            token_lifetimes: crate::service::tokens::TokenLifetimes {
+                fulfillment: Duration::from_secs(self.token_ttl_fulfillment),
+                sendpro: Duration::from_secs(self.token_ttl_sendpro),
+            },
         })
     }
 
@@ -292,11 +355,15 @@ impl Config {
             JwtAlgorithm::Rs256 => Some(jsonwebtoken::Algorithm::RS256),
             JwtAlgorithm::Es256 => Some(jsonwebtoken::Algorithm::ES256),
         };
+        if let (Some(algorithm), Some(url)) = (algorithm, &self.jwt_jwks_url) {
+            let jwks = crate::jwks::Jwks::new(url, crate::jwks::REFETCH_AT_MOST_EVERY)?;
+            return AuthKeys::jwks(algorithm, jwks, &self.jwt_issuer, audience);
+        }
         if let Some(algorithm) = algorithm {
             let path = self
                 .jwt_public_key
                 .as_ref()
-                .context("OMS_JWT_PUBLIC_KEY is required with RS256/ES256")?;
+                .context("OMS_JWT_PUBLIC_KEY or OMS_JWT_JWKS_URL is required with RS256/ES256")?;
             let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
             return AuthKeys::public_key(algorithm, &pem, &self.jwt_issuer, audience);
         }
@@ -316,8 +383,13 @@ impl Config {
                 load_or_create_secret(&file)?
             }
         };
-        Ok(AuthKeys::hs256(
+        let previous = self
+            .jwt_secret_previous
+            .as_ref()
+            .map(ExposeSecret::expose_secret);
+        Ok(AuthKeys::hs256_rotated(
             secret.as_bytes(),
+            previous.map(str::as_bytes),
             &self.jwt_issuer,
             audience,
         ))
@@ -372,6 +444,12 @@ fn parse_client_id(value: &str) -> Result<String, String> {
     if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain spaces or control characters".into());
     }
+    if value.len() > crate::auth::MAX_CLIENT_ID_LEN {
+        return Err(format!(
+            "must be at most {} bytes",
+            crate::auth::MAX_CLIENT_ID_LEN
+        ));
+    }
     Ok(value.to_string())
 }
 
@@ -424,6 +502,25 @@ mod tests {
             Some(PathBuf::from("data/oms.db.jwt-secret"))
         );
         assert_eq!(config("postgres://u:p@h/db").secret_file(), None);
+    }
+
+    #[test]
+    fn the_previous_secret_is_accepted_and_never_shown() {
+        let with = |args: &[&str]| {
+            let base = ["oms", "--database-url", "postgres://u@h/db", "--jwt-secret"];
+            Cli::parse_from([&base[..], args].concat())
+        };
+        let old = with(&["old-signing-key-0123"]).config.auth_keys().unwrap();
+        let token = old.issue("c1", None, 60).unwrap();
+        let rotated = with(&[
+            "new-signing-key-0123",
+            "--jwt-secret-previous",
+            "old-signing-key-0123",
+        ]);
+        assert!(!format!("{rotated:?}").contains("old-signing-key-0123"));
+        assert!(rotated.config.auth_keys().unwrap().verify(&token).is_ok());
+        let new_only = with(&["new-signing-key-0123"]).config.auth_keys().unwrap();
+        assert!(new_only.verify(&token).is_err());
     }
 
     #[test]

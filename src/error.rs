@@ -33,6 +33,10 @@ pub mod code {
     pub const INTERNAL: &str = "internal_error";
 }
 
+/// The documented message of every 401 (PB's sample); our reason goes in `additionalInfo`.
+pub const UNAUTHORIZED_MESSAGE: &str =
+    "Unauthorized access. Valid authentication credentials are required.";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// One or more fields are invalid; each is named.
@@ -111,6 +115,7 @@ impl ApiError {
                 code,
                 message,
                 field: None,
+                detail: None,
             }],
         };
         match self {
@@ -121,13 +126,21 @@ impl ApiError {
                         code: code::VALIDATION,
                         message: format!("{} {}", p.field, p.message),
                         field: Some(p.field.clone()),
+                        detail: None,
                     })
                     .collect(),
             },
             ApiError::BadRequest { code, message } | ApiError::Conflict { code, message } => {
                 one(code, message.clone())
             }
-            ApiError::Unauthorized(m) => one(code::UNAUTHORIZED, m.clone()),
+            ApiError::Unauthorized(reason) => ErrorReport {
+                entries: vec![ErrorEntry {
+                    code: code::UNAUTHORIZED,
+                    message: UNAUTHORIZED_MESSAGE.into(),
+                    field: None,
+                    detail: Some(reason.clone()),
+                }],
+            },
             ApiError::Forbidden(m) => one(code::FORBIDDEN, m.clone()),
             ApiError::NotFound(m) => one(code::NOT_FOUND, m.clone()),
             ApiError::PreconditionFailed(m) => one(code::PRECONDITION_FAILED, m.clone()),
@@ -172,6 +185,8 @@ pub struct ErrorEntry {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Our short reason beside a fixed documented message; shown as `additionalInfo`.
+    pub detail: Option<String>,
 }
 
 impl ErrorReport {
@@ -207,6 +222,7 @@ impl ErrorReport {
                 code,
                 message: message.into(),
                 field: None,
+                detail: None,
             }],
         }
     }
@@ -222,6 +238,8 @@ impl ErrorReport {
                     "errorDescription": e.message,
                     "additionalInfo": if internal {
                         Some(format!("transaction id {transaction_id}"))
+                    } else if let Some(detail) = &e.detail {
+                        Some(detail.clone())
                     } else {
                         e.field.as_ref().map(|f| format!("field: {f}"))
                     },
@@ -246,8 +264,11 @@ impl ErrorReport {
             .iter()
             .filter_map(|e| e.field.as_deref())
             .collect();
+        let detail = self.entries.first().and_then(|e| e.detail.clone());
         let info = if internal {
             format!("transaction id {transaction_id}")
+        } else if let Some(detail) = detail {
+            detail
         } else if !fields.is_empty() {
             fields.join(", ")
         } else {

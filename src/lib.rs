@@ -4,11 +4,14 @@
 //! Layers: `http` (routes, extractors, dialect adapters) → `service` (rules) → `store` (SQL).
 
 pub mod auth;
+pub mod clients_cli;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod jwks;
 pub mod rate_limit;
+pub mod revocation;
 pub mod seed;
 pub mod service;
 pub mod state;

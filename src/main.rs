@@ -59,6 +59,16 @@ async fn run(command: Command, cli: &Cli) -> anyhow::Result<()> {
             println!("{}", keys.issue(&client_id, scope.as_deref(), ttl)?);
             Ok(())
         }
+        Command::Clients { action } => {
+            cli.config.check_database_url()?;
+            let store = store::connect(cli.config.database_url(), &cli.config.store_options())
+                .await
+                .with_context(|| format!("opening {}", cli.config.redacted_database_url()))?;
+            let printed = oms::clients_cli::run(store.clone(), action).await;
+            store.close().await;
+            print!("{}", printed?);
+            Ok(())
+        }
         Command::Seed {
             orders,
             clients,
@@ -143,11 +153,26 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         database = %config.redacted_database_url(),
         "oms listening; get a token with: oms token --client-id <ID>"
     );
-    let state = AppState::with_settings(store.clone(), auth, config.http_settings()?);
+    let settings = config.http_settings()?;
+    // Tokens live at most this long (plus the verifier's leeway), so older revocations can
+    // have no live token left to refuse.
+    let lookback = settings
+        .token_lifetimes
+        .fulfillment
+        .max(settings.token_lifetimes.sendpro)
+        + Duration::from_secs(120);
+    let state = AppState::with_settings(store.clone(), auth, settings);
     let purge = tokio::spawn(purge_idempotency_records(state.orders.clone()));
+    let revocations = tokio::spawn(oms::revocation::keep_fresh(
+        store.clone(),
+        state.revoked.clone(),
+        lookback,
+    ));
     let grace = Duration::from_secs(config.shutdown_grace);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+    // The peer's address feeds the token endpoints' per-address limit on failed secrets.
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown_signal(signals).await;
         let _ = stop_tx.send(true);
     });
@@ -164,6 +189,7 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         }
     }
     purge.abort();
+    revocations.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -6,14 +6,19 @@ use axum::http::StatusCode;
 
 use crate::auth::AuthKeys;
 use crate::rate_limit::{ClientRateLimit, RateGate};
+use crate::revocation::RevokedKeys;
 use crate::service::OrderService;
+use crate::service::tokens::{TokenLifetimes, TokenService};
 use crate::store::OrderStore;
 
 /// Everything a request may need, built once at start-up.
 #[derive(Clone)]
 pub struct AppState {
     pub orders: OrderService,
+    pub tokens: TokenService,
     pub auth: Arc<AuthKeys>,
+    /// Kept fresh by `revocation::keep_fresh`, which `serve` runs.
+    pub revoked: Arc<RevokedKeys>,
     pub settings: Arc<HttpSettings>,
 }
 
@@ -27,6 +32,8 @@ pub struct HttpSettings {
     pub rate_limiter: Option<Arc<ClientRateLimit>>,
     /// Allowed CORS origins; empty means CORS is off.
     pub cors_origins: Vec<String>,
+    /// Lifetimes of the tokens the token endpoints issue.
+    pub token_lifetimes: TokenLifetimes,
 }
 
 impl Default for HttpSettings {
@@ -37,6 +44,7 @@ impl Default for HttpSettings {
             max_concurrency: 1024,
             rate_limiter: None,
             cors_origins: Vec::new(),
+            token_lifetimes: TokenLifetimes::default(),
         }
     }
 }
@@ -51,9 +59,12 @@ impl AppState {
         auth: AuthKeys,
         settings: HttpSettings,
     ) -> AppState {
+        let auth = Arc::new(auth);
         AppState {
+            tokens: TokenService::new(store.clone(), auth.clone(), settings.token_lifetimes),
             orders: OrderService::new(store),
-            auth: Arc::new(auth),
+            auth,
+            revoked: Arc::new(RevokedKeys::default()),
             settings: Arc::new(settings),
         }
     }
@@ -62,6 +73,12 @@ impl AppState {
 impl FromRef<AppState> for Arc<AuthKeys> {
     fn from_ref(state: &AppState) -> Self {
         state.auth.clone()
+    }
+}
+
+impl FromRef<AppState> for Arc<RevokedKeys> {
+    fn from_ref(state: &AppState) -> Self {
+        state.revoked.clone()
     }
 }
 

@@ -8,6 +8,7 @@ pub mod openapi;
 mod openapi_examples;
 mod openapi_links;
 pub mod ordermanagement;
+pub mod token;
 
 use axum::BoxError;
 use axum::Router;
@@ -51,6 +52,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::metrics))
         .nest(FULFILLMENT_BASE, fulfillment::routes())
         .nest(SENDPRO_BASE, ordermanagement::routes())
+        .merge(token::routes())
 }
 
 /// The whole application; `main` and every test use this same router.
@@ -155,7 +157,8 @@ enum Dialect {
 /// Renders every failure in the dialect of the surface the request addressed, and echoes a valid
 /// `X-PB-TransactionId`.
 async fn render_errors(req: Request, next: Next) -> Response {
-    let dialect = if req.uri().path().starts_with("/ordermanagement") {
+    let path = req.uri().path();
+    let dialect = if path.starts_with("/ordermanagement") || path.starts_with("/auth/") {
         Dialect::Sendpro
     } else {
         Dialect::Fulfillment

@@ -162,6 +162,12 @@ mod tests {
         }
     }
 
+    impl axum::extract::FromRef<Keys> for std::sync::Arc<crate::revocation::RevokedKeys> {
+        fn from_ref(_: &Keys) -> Self {
+            Default::default()
+        }
+    }
+
     impl axum::extract::FromRef<Keys> for crate::rate_limit::RateGate {
         fn from_ref(_: &Keys) -> Self {
             crate::rate_limit::RateGate(None)

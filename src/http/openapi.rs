@@ -53,7 +53,8 @@ pub struct SendproError {
         (name = "Fulfillment Orders", description = "PB Shipping API Fulfillment Orders (seeds 001-004)"),
         (name = "Order", description = "SendPro360 Order Management: orders"),
         (name = "Tags", description = "SendPro360 Order Management: tags"),
-        (name = "Operations", description = "Health, readiness and metrics (no auth)")
+        (name = "Operations", description = "Health, readiness and metrics (no auth)"),
+        (name = "Authentication", description = "Tokens for an API key and secret (HTTP Basic)")
     )
 )]
 pub struct ApiDoc;
@@ -72,6 +73,18 @@ impl Modify for BearerAuth {
                     .description(Some(
                         "HS256 JWT (or RS256/ES256 when configured) with client_id, scope \
                          (orders:read, orders:write), exp and iss claims.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "basicAuth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "The API key as user name and its secret as password (oms clients \
+                         create); only for the token endpoints.",
                     ))
                     .build(),
             ),

@@ -11,6 +11,7 @@
 //! 2. `ORDER_COLUMNS` and `order_row` beside it: its name and value in the row;
 //! 3. `sql/search.rs`: the filter (or sort) that reads it, for the domain's new `Filter`.
 
+pub mod clients;
 mod pg_pool;
 mod pool_wait;
 mod postgres;
@@ -28,6 +29,7 @@ use crate::domain::Order;
 use crate::domain::history::HistoryEvent;
 use crate::domain::search::{Page, SearchQuery};
 
+pub use clients::{ApiClient, ApiClientStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -82,7 +84,7 @@ pub struct Reindex {
 }
 
 #[async_trait]
-pub trait OrderStore: Send + Sync + 'static {
+pub trait OrderStore: ApiClientStore {
     /// Inserts a new order, its first history event and its idempotency record, atomically.
     async fn insert(
         &self,

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection, Postgres};
 
+use super::clients::{ApiClient, ApiClientStore};
 use super::pg_pool::{self, Checkout, PgPool};
-use super::sql::{KeyOrder, Statements, sort_matches};
+use super::sql::{ClientStatements, KeyOrder, Statements, sort_matches};
 use super::{
     ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError, StoreOptions,
     StoreResult, classify,
@@ -96,6 +97,45 @@ fn conflict(err: sqlx::Error) -> StoreError {
         }
     }
     classify(err)
+}
+
+#[async_trait]
+impl ApiClientStore for PgStore {
+    async fn revoked_api_keys(&self, since: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        self.run(async |c| Postgres::revoked_api_keys(c, since).await)
+            .await
+    }
+
+    async fn insert_api_client(&self, client: &ApiClient) -> StoreResult<()> {
+        self.run(async |c| Postgres::insert_api_client(c, client).await)
+            .await
+    }
+
+    async fn api_client(&self, api_key: &str) -> StoreResult<Option<ApiClient>> {
+        self.run(async |c| Postgres::api_client(c, api_key).await)
+            .await
+    }
+
+    async fn api_clients(&self) -> StoreResult<Vec<ApiClient>> {
+        self.run(async |c| Postgres::api_clients(c).await).await
+    }
+
+    async fn revoke_api_client(&self, api_key: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.run(async |c| Postgres::revoke_api_client(c, api_key, at).await)
+            .await
+    }
+
+    async fn rotate_api_client(
+        &self,
+        api_key: &str,
+        secret_hash: &str,
+        previous_valid_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.run(async |c| {
+            Postgres::rotate_api_client(c, api_key, secret_hash, previous_valid_until).await
+        })
+        .await
+    }
 }
 
 #[async_trait]

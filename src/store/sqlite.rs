@@ -14,8 +14,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use super::clients::{ApiClient, ApiClientStore};
 use super::pool_wait::acquire;
-use super::sql::{KeyOrder, Statements};
+use super::sql::{ClientStatements, KeyOrder, Statements};
 use super::sqlite_deadline::Deadlined;
 use super::{
     ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError, StoreOptions,
@@ -152,6 +153,54 @@ fn conflict(err: sqlx::Error) -> StoreError {
         }
     }
     classify(err)
+}
+
+#[async_trait]
+impl ApiClientStore for SqliteStore {
+    async fn revoked_api_keys(&self, since: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        let mut conn = self.reader().await?;
+        Sqlite::revoked_api_keys(&mut conn, since)
+            .await
+            .map_err(classify)
+    }
+
+    async fn insert_api_client(&self, client: &ApiClient) -> StoreResult<()> {
+        let mut conn = self.writer().await?;
+        Sqlite::insert_api_client(&mut conn, client)
+            .await
+            .map_err(conflict)
+    }
+
+    async fn api_client(&self, api_key: &str) -> StoreResult<Option<ApiClient>> {
+        let mut conn = self.reader().await?;
+        Sqlite::api_client(&mut conn, api_key)
+            .await
+            .map_err(classify)
+    }
+
+    async fn api_clients(&self) -> StoreResult<Vec<ApiClient>> {
+        let mut conn = self.reader().await?;
+        Sqlite::api_clients(&mut conn).await.map_err(classify)
+    }
+
+    async fn revoke_api_client(&self, api_key: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let mut conn = self.writer().await?;
+        Sqlite::revoke_api_client(&mut conn, api_key, at)
+            .await
+            .map_err(classify)
+    }
+
+    async fn rotate_api_client(
+        &self,
+        api_key: &str,
+        secret_hash: &str,
+        previous_valid_until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut conn = self.writer().await?;
+        Sqlite::rotate_api_client(&mut conn, api_key, secret_hash, previous_valid_until)
+            .await
+            .map_err(classify)
+    }
 }
 
 #[async_trait]

@@ -56,6 +56,7 @@ fn bad_credentials(client: &str) -> Vec<(&'static str, Option<String>)> {
         iat: now() - 7200,
         iss: "oms".into(),
         aud: None,
+        api_key: None,
     };
     let expired = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),

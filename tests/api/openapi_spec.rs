@@ -126,8 +126,12 @@ both!(try_it_out_examples_work_as_filled_in, |app| async move {
         for (method, op) in ops.as_object().unwrap() {
             let Some(example) = op["requestBody"]["content"]["application/json"].get("example")
             else {
+                // Token requests are forms with Basic credentials, not JSON with a bearer.
+                let json_body = op["requestBody"]["content"]
+                    .get("application/json")
+                    .is_some();
                 assert!(
-                    op.get("requestBody").is_none() || path.contains("bulk"),
+                    !json_body || path.contains("bulk"),
                     "{method} {path} has a request body without an example"
                 );
                 continue;

@@ -8,8 +8,10 @@
 //! written once, here; the backends call `Postgres::get(…)`, `Sqlite::get(…)`.
 
 mod builder;
+mod clients;
 mod search;
 
+pub(super) use clients::ClientStatements;
 pub(super) use search::{KeyOrder, sort_matches};
 
 use std::sync::LazyLock;
