@@ -26,6 +26,107 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Cli {
+    /// Parses the command line. Settings are global flags (they may follow the subcommand, as
+    /// in `oms serve --bind ...`), and each subcommand's `--help` lists only those it reads.
+    pub fn parse_args() -> Cli {
+        let args: Vec<String> = std::env::args().collect();
+        if let Some(path) = help_request(&args) {
+            let mut cmd = Cli::help_per_subcommand();
+            let mut shown = &mut cmd;
+            for name in &path {
+                shown = shown.find_subcommand_mut(name).expect("a subcommand");
+            }
+            let _ = shown.print_help();
+            std::process::exit(0);
+        }
+        Cli::parse_from(args)
+    }
+
+    /// The clap command with each subcommand's settings hidden where it does not read them.
+    /// Used to print help only: clap parses with the settings as global flags everywhere.
+    pub fn help_per_subcommand() -> clap::Command {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        // Copies the global settings into every subcommand, so that they can be hidden there.
+        cmd.build();
+        let settings: Vec<String> = cmd
+            .get_arguments()
+            .filter(|a| a.is_global_set())
+            .map(|a| a.get_id().to_string())
+            .collect();
+        for (name, reads) in SETTINGS_READ {
+            let hidden: Vec<String> = settings
+                .iter()
+                .filter(|s| !reads.contains(&s.as_str()))
+                .cloned()
+                .collect();
+            cmd = cmd.mut_subcommand(name, |sub| hide(sub, &hidden));
+        }
+        cmd
+    }
+}
+
+fn hide(mut cmd: clap::Command, ids: &[String]) -> clap::Command {
+    for id in ids {
+        if cmd.get_arguments().any(|a| a.get_id() == id.as_str()) {
+            cmd = cmd.mut_arg(id.as_str(), |a| a.hide(true));
+        }
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |sub| hide(sub, ids));
+    }
+    cmd
+}
+
+/// The subcommand path whose help `args` asks for (`oms clients create --help` gives
+/// `["clients", "create"]`), or `None` when it asks for no subcommand's help.
+fn help_request(args: &[String]) -> Option<Vec<String>> {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut path = Vec::new();
+    let mut rest = args.iter().skip(1);
+    for arg in rest.by_ref() {
+        if arg == "-h" || arg == "--help" {
+            return (!path.is_empty()).then_some(path);
+        }
+        if let Some(sub) = cmd.find_subcommand(arg) {
+            path.push(arg.clone());
+            cmd = sub.clone();
+        }
+    }
+    None
+}
+
+/// The settings each subcommand other than `serve` (which reads them all) reads.
+const SETTINGS_READ: [(&str, &[&str]); 6] = [
+    (
+        "migrate",
+        &["database_url", "db_connect_wait", "log_format"],
+    ),
+    ("openapi", &[]),
+    ("healthcheck", &["bind"]),
+    (
+        "token",
+        &[
+            "database_url",
+            "jwt_secret",
+            "jwt_secret_file",
+            "jwt_issuer",
+            "jwt_audience",
+        ],
+    ),
+    (
+        "clients",
+        &["database_url", "db_connect_wait", "log_format"],
+    ),
+    ("seed", &["database_url", "db_connect_wait", "log_format"]),
+];
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply migrations and serve the API (the default).
@@ -163,6 +264,7 @@ pub struct Config {
     /// beside the SQLite database.
     #[arg(long, env = "OMS_JWT_SECRET_FILE", global = true)]
     pub jwt_secret_file: Option<PathBuf>,
+    /// How tokens are signed: HS256 with the secret, or RS256/ES256 with a public key.
     #[arg(
         long,
         env = "OMS_JWT_ALGORITHM",
@@ -179,6 +281,7 @@ pub struct Config {
     /// PEM public key file, for RS256/ES256.
     #[arg(long, env = "OMS_JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<PathBuf>,
+    /// The `iss` tokens must carry, and the one oms puts on those it issues.
     #[arg(long, env = "OMS_JWT_ISSUER", default_value = "oms", global = true)]
     pub jwt_issuer: String,
     /// When set, tokens must carry this `aud`.
@@ -199,6 +302,7 @@ pub struct Config {
     /// Seconds start-up waits for a PostgreSQL that does not answer yet, retrying.
     #[arg(long, env = "OMS_DB_CONNECT_WAIT", default_value_t = 60, global = true)]
     pub db_connect_wait: u64,
+    /// Log lines as text for people, or as JSON for collectors.
     #[arg(
         long,
         env = "OMS_LOG_FORMAT",
@@ -242,8 +346,8 @@ pub struct Config {
     )]
     pub rate_limit_burst: u32,
     /// Comma-separated origins allowed by CORS; empty turns CORS off.
-    #[arg(long, env = "OMS_CORS_ORIGINS", default_value = "", global = true)]
-    pub cors_origins: String,
+    #[arg(long, env = "OMS_CORS_ORIGINS", global = true)]
+    pub cors_origins: Option<String>,
 }
 
 impl Config {
@@ -271,6 +375,8 @@ impl Config {
             rate_limiter,
             cors_origins: self
                 .cors_origins
+                .as_deref()
+                .unwrap_or_default()
                 .split(',')
                 .map(str::trim)
                 .filter(|o| !o.is_empty())
@@ -490,6 +596,65 @@ fn write_private(file: &Path, content: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn help_of(path: &[&str]) -> String {
+        let mut cmd = Cli::help_per_subcommand();
+        let mut shown = &mut cmd;
+        for name in path {
+            shown = shown.find_subcommand_mut(name).unwrap();
+        }
+        shown.render_help().to_string()
+    }
+
+    #[test]
+    fn each_subcommand_help_lists_only_the_settings_it_reads() {
+        let health = help_of(&["healthcheck"]);
+        assert!(health.contains("--bind"));
+        assert!(!health.contains("--database-url") && !health.contains("--rate-limit"));
+        let token = help_of(&["token"]);
+        assert!(token.contains("--jwt-secret") && token.contains("--client-id"));
+        assert!(!token.contains("--bind") && !token.contains("--cors-origins"));
+        let create = help_of(&["clients", "create"]);
+        assert!(create.contains("--database-url") && !create.contains("--jwt-secret"));
+        assert!(!help_of(&["openapi"]).contains("--database-url"));
+        let serve = help_of(&["serve"]);
+        for flag in [
+            "--bind",
+            "--database-url",
+            "--jwt-secret",
+            "--rate-limit",
+            "--cors-origins",
+        ] {
+            assert!(serve.contains(flag), "{flag}");
+        }
+    }
+
+    #[test]
+    fn every_flag_has_a_description() {
+        let cmd = Cli::help_per_subcommand();
+        for arg in cmd.get_arguments() {
+            assert!(
+                arg.get_help().is_some(),
+                "--{} has no description",
+                arg.get_id()
+            );
+        }
+    }
+
+    #[test]
+    fn help_requests_name_the_subcommand_asked_about() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            help_request(&args(&["oms", "clients", "create", "--help"])),
+            Some(args(&["clients", "create"]))
+        );
+        assert_eq!(
+            help_request(&args(&["oms", "--bind", "x", "token", "-h"])),
+            Some(args(&["token"]))
+        );
+        assert_eq!(help_request(&args(&["oms", "--help"])), None);
+        assert_eq!(help_request(&args(&["oms", "serve"])), None);
+    }
 
     fn config(url: &str) -> Config {
         Cli::parse_from(["oms", "--database-url", url]).config

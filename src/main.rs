@@ -3,7 +3,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
 use oms::config::{Cli, Command, Config};
 use oms::service::OrderService;
 use oms::{AppState, app, store, telemetry};
@@ -16,7 +15,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// user's mistake (a wrong URL, a missing file), where a backtrace would only bury the cause.
 #[tokio::main]
 async fn main() -> ExitCode {
-    let mut cli = Cli::parse();
+    let mut cli = Cli::parse_args();
     let command = cli.command.take().unwrap_or(Command::Serve);
     let filter = match command {
         Command::Seed { .. } => telemetry::SEED_FILTER,
