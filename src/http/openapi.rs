@@ -177,10 +177,13 @@ fn refine_value(v: &mut serde_json::Value) {
     };
 
     // Fulfillment: inputShippingDetails is required unless its documented alias
-    // shippingDetails is sent. Stated as if/then, which generators read as plain validation
+    // shippingDetails is sent (as an object: null stands for absent). Stated as if/then, which generators read as plain validation
     // (an anyOf would cost generated SDKs their request model, see SendproAddress below).
     let order = &mut schemas["FulfillmentOrderRequest"];
-    order["if"] = json!({"not": {"required": ["shippingDetails"]}});
+    order["if"] = json!({"not": {
+        "required": ["shippingDetails"],
+        "properties": {"shippingDetails": {"type": "object"}}
+    }});
     order["then"] = json!({"required": ["inputShippingDetails"]});
     order["properties"]["inputShippingDetails"] = json!({
         "$ref": "#/components/schemas/ShippingDetails",
