@@ -263,6 +263,14 @@ impl RequestBuilder<'_> {
         let request = self.request.body(self.body).expect("a valid test request");
         self.app.raw(request).await
     }
+
+    /// Sends the request and returns the body as text, for what is not JSON (`/metrics`).
+    pub async fn send_text(self) -> String {
+        let request = self.request.body(self.body).expect("a valid test request");
+        let response = self.app.router.clone().oneshot(request).await.unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).expect("a UTF-8 body")
+    }
 }
 
 #[derive(Debug)]
