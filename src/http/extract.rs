@@ -9,6 +9,8 @@ use std::any::TypeId;
 
 use serde_json::Value;
 
+use super::strict_json;
+
 use crate::domain::validate::{FieldError, combine};
 use crate::http::{fulfillment, ordermanagement};
 
@@ -70,9 +72,12 @@ fn parse_document(bytes: &[u8]) -> Result<Value, ApiError> {
             message: "a JSON request body is required".into(),
         });
     }
-    let document: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::BadRequest {
+    let document = strict_json::parse(bytes).map_err(|e| ApiError::BadRequest {
         code: code::INVALID_JSON,
-        message: format!("malformed JSON: {e}"),
+        message: format!(
+            "malformed JSON: {}",
+            strict_json::clean_message(&e.to_string())
+        ),
     })?;
     // Every body of both APIs is an object. serde would take `[]` for a struct whose fields all
     // have defaults (as a sequence of its fields), so a search sent `[]` ran as "everything".
@@ -191,7 +196,7 @@ fn remove_path(document: &mut Value, path: &str) -> bool {
 fn parse_one<T: DeserializeOwned>(document: &Value) -> Result<T, FieldError> {
     serde_path_to_error::deserialize(document).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.inner().to_string();
+        let inner = super::strict_json::clean_message(&e.inner().to_string());
         // For an unknown field the path already ends with the offending key.
         let field = if path == "." {
             "body".to_string()

@@ -8,6 +8,7 @@ pub mod openapi;
 mod openapi_examples;
 mod openapi_links;
 pub mod ordermanagement;
+mod strict_json;
 pub mod token;
 
 use axum::BoxError;

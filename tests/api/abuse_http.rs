@@ -37,3 +37,78 @@ both!(
         );
     }
 );
+
+// Item 8: strict JSON and clean messages, on both surfaces.
+both!(
+    duplicate_keys_are_refused_on_both_surfaces,
+    |app| async move {
+        use crate::common::fixtures::seed_create;
+        use crate::common::sendpro_fixtures::{OM, sendpro_create};
+        use axum::http::StatusCode;
+
+        let t = app.token("A");
+        // The body names clientId twice; the last would have acted for another tenant's id.
+        let body = seed_create("A").to_string();
+        let twice = body.replacen('{', r#"{"clientId": "B", "#, 1);
+        let r = app
+            .post("/shippingservices/fulfillment/v1/orders")
+            .bearer(&t)
+            .txid("dup-1")
+            .header("content-type", "application/json")
+            .body(twice)
+            .send()
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert!(
+            r.body.to_string().contains("duplicate key 'clientId'"),
+            "{}",
+            r.body
+        );
+
+        let body = sendpro_create("DUP-1").to_string();
+        let twice = body.replacen('{', r#"{"orderNumber": "DUP-2", "#, 1);
+        let r = app
+            .post(&format!("{OM}/orders"))
+            .bearer(&t)
+            .header("content-type", "application/json")
+            .body(twice)
+            .send()
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert!(
+            r.body.to_string().contains("duplicate key 'orderNumber'"),
+            "{}",
+            r.body
+        );
+    }
+);
+
+both!(
+    rejected_values_are_quoted_in_part_and_in_json_terms,
+    |app| async move {
+        use crate::common::fixtures::seed_create;
+        use axum::http::StatusCode;
+
+        let t = app.token("A");
+        let mut body = seed_create("A");
+        body["isGift"] = serde_json::json!("y".repeat(1 << 20));
+        body["orderLines"][0]["orderedQuantity"] = serde_json::json!({"n": 1});
+        let r = app
+            .post("/shippingservices/fulfillment/v1/orders")
+            .bearer(&t)
+            .txid("echo-1")
+            .json(&body)
+            .send()
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        let text = r.body.to_string();
+        assert!(
+            text.len() < 2048,
+            "a 1 MiB value came back: {} bytes",
+            text.len()
+        );
+        for internal in ["$serde_json", "struct ", "u64", "i64"] {
+            assert!(!text.contains(internal), "{internal} in {text}");
+        }
+    }
+);
