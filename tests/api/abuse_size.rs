@@ -16,15 +16,6 @@ async fn f_create(app: &TestApp, tx: &str, body: &Value) -> Resp {
     app.post(ORDERS).bearer(&t).txid(tx).json(body).send().await
 }
 
-fn f_fields(r: &Resp) -> Vec<String> {
-    r.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["parameters"][0].as_str().unwrap().to_string())
-        .collect()
-}
-
 fn lines(n: usize, extra: Value) -> Value {
     (0..n)
         .map(|i| {
@@ -56,7 +47,7 @@ both!(free_form_fields_are_bounded, |app| async move {
     let r = f_create(&app, "tx-big-1", &body)
         .await
         .expect(StatusCode::BAD_REQUEST);
-    assert_eq!(f_fields(&r), ["salesChannel"]);
+    assert_eq!(r.error_fields(), ["salesChannel"]);
     assert!(
         r.body.to_string().len() < 4096,
         "the value is not echoed back"
@@ -67,7 +58,7 @@ both!(free_form_fields_are_bounded, |app| async move {
     let r = f_create(&app, "tx-big-2", &body)
         .await
         .expect(StatusCode::BAD_REQUEST);
-    assert_eq!(f_fields(&r), ["orderLines[0].additionalDetails"]);
+    assert_eq!(r.error_fields(), ["orderLines[0].additionalDetails"]);
 
     let t = app.token(CLIENT);
     let mut body = sendpro_create("BIG-SP");
@@ -104,7 +95,7 @@ both!(
         let r = f_create(&app, "tx-fat", &body)
             .await
             .expect(StatusCode::BAD_REQUEST);
-        assert_eq!(f_fields(&r), ["order"]);
+        assert_eq!(r.error_fields(), ["order"]);
         assert_eq!(stored_orders(&app).await, 1);
 
         // A patch that would grow an order past the bound changes nothing.
