@@ -194,7 +194,7 @@ fn remove_path(document: &mut Value, path: &str) -> bool {
 }
 
 fn parse_one<T: DeserializeOwned>(document: &Value) -> Result<T, FieldError> {
-    serde_path_to_error::deserialize(document).map_err(|e| {
+    serde_path_to_error::deserialize(strict_json::Strict(document)).map_err(|e| {
         let path = e.path().to_string();
         let inner = super::strict_json::clean_message(&e.inner().to_string());
         // For an unknown field the path already ends with the offending key.

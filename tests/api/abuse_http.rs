@@ -112,3 +112,36 @@ both!(
         }
     }
 );
+
+// Item 8: an object given as an array was read positionally (an address named "John").
+both!(an_object_given_as_an_array_is_400, |app| async move {
+    use crate::common::fixtures::seed_create;
+    use axum::http::StatusCode;
+
+    let t = app.token("A");
+    let mut body = seed_create("A");
+    body["toAddress"] = serde_json::json!([
+        "John",
+        null,
+        null,
+        ["1 Main St"],
+        "Town",
+        "AL",
+        "36830",
+        "US"
+    ]);
+    let r = app
+        .post("/shippingservices/fulfillment/v1/orders")
+        .bearer(&t)
+        .txid("arr-1")
+        .json(&body)
+        .send()
+        .await
+        .expect(StatusCode::BAD_REQUEST);
+    assert_eq!(r.error_fields(), ["toAddress"]);
+    assert!(
+        r.body.to_string().contains("expected an object"),
+        "{}",
+        r.body
+    );
+});
