@@ -27,6 +27,8 @@ pub mod code {
     pub const INVALID_STATE: &str = "invalid_state";
     pub const PRECONDITION_FAILED: &str = "precondition_failed";
     pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    pub const URI_TOO_LONG: &str = "uri_too_long";
+    pub const HEADERS_TOO_LARGE: &str = "headers_too_large";
     pub const UNAVAILABLE: &str = "service_unavailable";
     pub const RATE_LIMITED: &str = "rate_limited";
     pub const TIMEOUT: &str = "request_timeout";
@@ -201,6 +203,14 @@ impl ErrorReport {
             StatusCode::PAYLOAD_TOO_LARGE => {
                 (code::PAYLOAD_TOO_LARGE, "The request body is too large.")
             }
+            StatusCode::URI_TOO_LONG => (
+                code::URI_TOO_LONG,
+                "The request URI is too long (at most 8 KiB).",
+            ),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+                code::HEADERS_TOO_LARGE,
+                "The request headers are too large (at most 16 KiB in all).",
+            ),
             StatusCode::UNSUPPORTED_MEDIA_TYPE => (
                 code::UNSUPPORTED_MEDIA_TYPE,
                 "Content-Type must be application/json.",

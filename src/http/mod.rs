@@ -59,7 +59,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The whole application; `main` and every test use this same router.
 ///
 /// Layers, outermost first: request id → log/metrics → CORS → compression → error rendering →
-/// load shedding at the concurrency limit → timeout → body limit → routes.
+/// URI and header limits → load shedding at the concurrency limit → timeout → body limit →
+/// routes.
 ///
 /// The layers wrap the routed router once, as one service, rather than each route (what
 /// `Router::layer` does): a middleware clones the service inside it for every request, and
@@ -93,6 +94,7 @@ pub fn app(state: AppState) -> Router {
     let inner = ServiceBuilder::new()
         .layer(compression())
         .layer(middleware::from_fn(render_errors))
+        .layer(middleware::from_fn(request_head_limits))
         // A bug must cost one request a 500 in the documented shape, never the connection.
         .layer(CatchPanicLayer::custom(
             |panic: Box<dyn std::any::Any + Send>| {
@@ -153,6 +155,29 @@ static REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-reque
 enum Dialect {
     Fulfillment,
     Sendpro,
+}
+
+/// Longest request URI (path and query) and most header bytes a request may carry.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Refuses an over-long URI (414) or over-large headers (431) here, inside `render_errors`, so
+/// that the answer is in the surface's error shape. hyper refuses beyond its own, larger limits
+/// (about 64 KiB of URI, 100 headers) with an empty body, and gives no hook to shape it.
+async fn request_head_limits(req: Request, next: Next) -> Response {
+    let uri = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if uri > MAX_URI_BYTES {
+        return StatusCode::URI_TOO_LONG.into_response();
+    }
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers > MAX_HEADER_BYTES {
+        return StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE.into_response();
+    }
+    next.run(req).await
 }
 
 /// Renders every failure in the dialect of the surface the request addressed, and echoes a valid

@@ -145,3 +145,34 @@ both!(an_object_given_as_an_array_is_400, |app| async move {
         r.body
     );
 });
+
+// Item 9: a URI too long and headers too large are answered in the error shape.
+both!(
+    over_long_uris_and_headers_answer_in_the_error_shape,
+    |app| async move {
+        use axum::http::StatusCode;
+
+        let t = app.token("A");
+        let long = format!(
+            "/shippingservices/fulfillment/v1/orders/ORX?clientId={}",
+            "a".repeat(9000)
+        );
+        let r = app
+            .get(&long)
+            .bearer(&t)
+            .txid("uri-1")
+            .send()
+            .await
+            .expect(StatusCode::URI_TOO_LONG);
+        assert_eq!(r.body["errors"][0]["errorCode"], "uri_too_long");
+
+        let r = app
+            .get("/ordermanagement/api/v1/orders/PBx")
+            .bearer(&t)
+            .header("x-padding", "p".repeat(20_000))
+            .send()
+            .await
+            .expect(StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assert_eq!(r.body["errorCode"], "headers_too_large");
+    }
+);
