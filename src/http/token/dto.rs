@@ -10,7 +10,7 @@ use crate::service::tokens::Token;
 #[allow(dead_code)]
 pub struct TokenRequest {
     /// Must be `client_credentials`.
-    #[schema(example = "client_credentials")]
+    #[schema(pattern = "^client_credentials$", example = "client_credentials")]
     grant_type: String,
     /// SendPro360 only, optional: `psapi` (everything the key may do) or scopes to narrow to.
     scope: Option<String>,
