@@ -26,6 +26,14 @@ pub struct Cli {
     pub command: Option<Command>,
 }
 
+impl Config {
+    /// How long a connection may stay without traffic (see `connections`).
+    pub fn idle_timeout(&self) -> Duration {
+        let floor = self.request_timeout.max(1) + 5;
+        Duration::from_secs(self.idle_timeout.unwrap_or(floor).max(floor))
+    }
+}
+
 impl Cli {
     /// Parses the command line. Settings are global flags (they may follow the subcommand, as
     /// in `oms serve --bind ...`), and each subcommand's `--help` lists only those it reads.
@@ -317,6 +325,18 @@ pub struct Config {
     /// Seconds a request may take before it is answered with OMS_TIMEOUT_STATUS.
     #[arg(long, env = "OMS_REQUEST_TIMEOUT", default_value_t = 30, global = true)]
     pub request_timeout: u64,
+    /// Most connections open at once; beyond it the server stops accepting until one closes.
+    #[arg(
+        long,
+        env = "OMS_MAX_CONNECTIONS",
+        default_value_t = 512,
+        global = true
+    )]
+    pub max_connections: usize,
+    /// Seconds a connection may stay without traffic either way before it is closed; at least
+    /// the request timeout plus 5 s (the default).
+    #[arg(long, env = "OMS_IDLE_TIMEOUT", global = true)]
+    pub idle_timeout: Option<u64>,
     /// 408 or 503 for a request that timed out.
     #[arg(long, env = "OMS_TIMEOUT_STATUS", default_value_t = 408, global = true)]
     pub timeout_status: u16,

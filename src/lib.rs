@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod clients_cli;
 pub mod config;
+pub mod connections;
 pub mod domain;
 pub mod error;
 pub mod http;

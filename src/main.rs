@@ -1,3 +1,4 @@
+use axum::serve::ListenerExt;
 use std::future::IntoFuture;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -171,6 +172,14 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // The peer's address feeds the token endpoints' per-address limit on failed secrets.
     let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let listener = oms::connections::GuardedListener::new(
+        listener,
+        config.max_connections,
+        config.idle_timeout(),
+    )
+    // `tap_io` only so that the peer address reaches handlers (axum provides `ConnectInfo`
+    // for a tapped listener's address).
+    .tap_io(|_| ());
     let server = axum::serve(listener, service).with_graceful_shutdown(async move {
         shutdown_signal(signals).await;
         let _ = stop_tx.send(true);
