@@ -69,8 +69,8 @@ pub fn parse_search_bound(text: &str, end_of_day: bool) -> Result<DateTime<Utc>,
 /// The server's own timestamps: UTC, whole seconds, `Z` (`YYYY-MM-DDThh:mm:ssZ`, the documents'
 /// format). Truncated when taken, not only when shown, so that what a backend stores, sorts and
 /// filters on is what the client was shown: a search up to a `pbCreateDate` a client read finds
-/// that order. (The name is older than the precision; the service calls it in many places.)
-pub fn now_millis() -> DateTime<Utc> {
+/// that order.
+pub fn now_whole_seconds() -> DateTime<Utc> {
     DateTime::from_timestamp(Utc::now().timestamp(), 0).expect("current time in range")
 }
 
@@ -116,7 +116,7 @@ mod tests {
 
     #[test]
     fn server_time_is_whole_seconds() {
-        let now = now_millis();
+        let now = now_whole_seconds();
         assert_eq!(now.timestamp_subsec_nanos(), 0);
         let shown = format_utc(&now);
         assert_eq!(shown.len(), "2026-12-04T22:32:06Z".len(), "{shown}");

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use super::OrderService;
 use super::orders::ensure_editable;
 use crate::auth::Caller;
-use crate::domain::date::now_millis;
+use crate::domain::date::now_whole_seconds;
 use crate::domain::history::EventKind;
 use crate::domain::order::{OrderContent, sum_line_totals};
 use crate::domain::status::{SendproStatus, sendpro_transition};
@@ -133,7 +133,7 @@ impl OrderService {
     /// Soft delete: the row stays with its deletion time; the order number becomes free.
     pub async fn delete(&self, caller: &Caller, order_id: &str) -> ApiResult<Order> {
         self.modify(caller, order_id, None, EventKind::Deleted, |order| {
-            order.deleted_at = Some(now_millis());
+            order.deleted_at = Some(now_whole_seconds());
             Ok(())
         })
         .await

@@ -6,7 +6,7 @@ use tracing::instrument;
 use super::idempotency::{IdempotencyKey, WINDOW_HOURS};
 use super::order_turns::OrderTurns;
 use crate::auth::Caller;
-use crate::domain::date::now_millis;
+use crate::domain::date::now_whole_seconds;
 use crate::domain::history::{EventKind, HistoryEvent, changed_fields};
 use crate::domain::ids;
 use crate::domain::order::{OrderContent, Surface};
@@ -101,7 +101,7 @@ impl OrderService {
     /// grew by every create for ever.
     pub async fn purge_expired_idempotency(&self) -> ApiResult<u64> {
         const BATCH: u32 = 1000;
-        let before = now_millis() - Duration::hours(WINDOW_HOURS);
+        let before = now_whole_seconds() - Duration::hours(WINDOW_HOURS);
         let mut purged = 0;
         loop {
             let n = self.store.purge_idempotency(before, BATCH).await?;
@@ -123,7 +123,7 @@ impl OrderService {
         let Some(rec) = self.store.idempotency(&caller.client_id, &key.key).await? else {
             return Ok(None);
         };
-        if rec.created_at + Duration::hours(WINDOW_HOURS) < now_millis() {
+        if rec.created_at + Duration::hours(WINDOW_HOURS) < now_whole_seconds() {
             self.store
                 .forget_idempotency(&caller.client_id, &key.key)
                 .await?;
@@ -235,7 +235,7 @@ impl OrderService {
                 return Ok(current);
             }
             next.version = current.version + 1;
-            next.pb_update_date = now_millis().max(current.pb_update_date);
+            next.pb_update_date = now_whole_seconds().max(current.pb_update_date);
             let reindex = Reindex {
                 tags: next.tags != current.tags,
                 skus: next.content.order_lines != current.content.order_lines,
@@ -278,7 +278,7 @@ impl OrderService {
     #[instrument(skip_all, fields(client_id = %caller.client_id))]
     pub async fn search(&self, caller: &Caller, mut query: SearchQuery) -> ApiResult<Page<Order>> {
         if !query.has_date_filter() {
-            let since = now_millis()
+            let since = now_whole_seconds()
                 .checked_sub_months(Months::new(6))
                 .expect("six months ago is representable");
             query.filters.push(Filter::Date {
@@ -292,7 +292,7 @@ impl OrderService {
 }
 
 fn new_order(caller: &Caller, surface: Surface, content: OrderContent) -> Order {
-    let now = now_millis();
+    let now = now_whole_seconds();
     let order_id = match surface {
         Surface::Fulfillment => ids::fulfillment_order_id(content.country_code()),
         Surface::Sendpro => ids::sendpro_order_id(),

@@ -26,5 +26,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// An operation's timestamp, in the server's time format (`2025-07-02T18:27:48Z`).
 pub fn transaction_time() -> String {
-    crate::domain::date::format_utc(&crate::domain::date::now_millis())
+    crate::domain::date::format_utc(&crate::domain::date::now_whole_seconds())
 }
