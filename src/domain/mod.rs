@@ -1,6 +1,7 @@
 //! The canonical order and the rules that make it valid, independent of either API dialect.
 
 pub mod date;
+pub mod fulfilment;
 pub mod history;
 pub mod ids;
 pub mod money;
