@@ -5,14 +5,12 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use std::any::TypeId;
 
 use serde_json::Value;
 
 use super::strict_json;
 
 use crate::domain::validate::{FieldError, combine};
-use crate::http::{fulfillment, ordermanagement};
 
 use crate::error::{ApiError, code};
 use crate::service::IdempotencyKey;
@@ -29,7 +27,7 @@ pub struct JsonBody<T> {
 
 impl<S, T> FromRequest<S> for JsonBody<T>
 where
-    T: DeserializeOwned + 'static,
+    T: RequestBody,
     S: Send + Sync,
 {
     type Rejection = ApiError;
@@ -106,7 +104,7 @@ fn contains_nul(v: &Value) -> bool {
 /// Deserializes with the path of the offending field in the error. A `400` names every problem
 /// at once: a field that does not parse (unknown, a bad date, a wrong type) is reported and left
 /// out, the rest is parsed again, and an order body that then parses adds its own problems.
-pub fn from_document<T: DeserializeOwned + 'static>(document: &Value) -> Result<T, ApiError> {
+pub fn from_document<T: RequestBody>(document: &Value) -> Result<T, ApiError> {
     const MAX_PROBLEMS: usize = 100;
     let first = match parse_one(document) {
         Ok(value) => return Ok(value),
@@ -121,7 +119,9 @@ pub fn from_document<T: DeserializeOwned + 'static>(document: &Value) -> Result<
         }
         match parse_one::<T>(&pruned) {
             Ok(_) => {
-                let more = content_problems::<T>(&pruned);
+                let more = serde_json::from_value::<T>(pruned)
+                    .map(T::content_problems)
+                    .unwrap_or_default();
                 return Err(ApiError::Validation(combine(problems, more)));
             }
             Err(problem) if problems.iter().any(|p| p.field == problem.field) => break,
@@ -131,21 +131,16 @@ pub fn from_document<T: DeserializeOwned + 'static>(document: &Value) -> Result<
     Err(ApiError::Validation(problems))
 }
 
-/// The problems an order body has besides those of parsing.
-fn content_problems<T: 'static>(document: &Value) -> Vec<FieldError> {
-    let t = TypeId::of::<T>();
-    if t == TypeId::of::<fulfillment::dto::OrderIn>() {
-        serde_json::from_value::<fulfillment::dto::OrderIn>(document.clone())
-            .map(fulfillment::dto::OrderIn::problems)
-            .unwrap_or_default()
-    } else if t == TypeId::of::<ordermanagement::dto::OrderDoc>() {
-        serde_json::from_value::<ordermanagement::dto::OrderDoc>(document.clone())
-            .map(ordermanagement::dto::OrderDoc::create_problems)
-            .unwrap_or_default()
-    } else {
+/// A JSON request body. When some fields do not parse, the rest is parsed again, and an order
+/// body then adds the problems of its content (required fields, limits), so that one `400`
+/// names every problem; other bodies add none.
+pub trait RequestBody: DeserializeOwned + Send + 'static {
+    fn content_problems(self) -> Vec<FieldError> {
         Vec::new()
     }
 }
+
+impl RequestBody for serde_json::Map<String, Value> {}
 
 /// Removes the member at `path` (`a.b[2].c`, as serde_path_to_error writes it); false when
 /// there is nothing to remove.

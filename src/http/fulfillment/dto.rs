@@ -98,6 +98,12 @@ pub struct OrderIn {
     _actual_shipping_details: Option<Value>,
 }
 
+impl crate::http::extract::RequestBody for OrderIn {
+    fn content_problems(self) -> Vec<FieldError> {
+        self.problems()
+    }
+}
+
 impl OrderIn {
     /// Checks this dialect's required fields and tenancy, then maps to the canonical content.
     pub fn into_content(self, caller: &Caller) -> ApiResult<OrderContent> {
@@ -430,6 +436,8 @@ pub struct SearchIn {
     #[schema(max_items = 10)]
     search_fields: Vec<SearchField>,
 }
+
+impl crate::http::extract::RequestBody for SearchIn {}
 
 /// `<property>-asc|desc` (case-insensitive).
 #[derive(utoipa::ToSchema)]

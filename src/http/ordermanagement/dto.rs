@@ -50,6 +50,12 @@ pub struct OrderDoc {
     pub shipping_preferences: Option<Map<String, Value>>,
 }
 
+impl crate::http::extract::RequestBody for OrderDoc {
+    fn content_problems(self) -> Vec<FieldError> {
+        self.create_problems()
+    }
+}
+
 /// Top-level fields a PATCH may name, and those it may not clear with `null`.
 pub const FIELDS: [&str; 11] = [
     "orderNumber",

@@ -332,6 +332,8 @@ pub struct BulkStatusIn {
     reason: Option<String>,
 }
 
+impl crate::http::extract::RequestBody for BulkStatusIn {}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderRef {

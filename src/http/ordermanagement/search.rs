@@ -40,6 +40,8 @@ pub struct SearchIn {
     size: Option<i64>,
 }
 
+impl crate::http::extract::RequestBody for SearchIn {}
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FilterIn {

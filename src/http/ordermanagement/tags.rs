@@ -28,6 +28,8 @@ pub struct TagsIn {
     tag_ids: Option<Vec<String>>,
 }
 
+impl crate::http::extract::RequestBody for TagsIn {}
+
 #[utoipa::path(
     put,
     path = "/orders/{orderId}/tags",
@@ -71,6 +73,8 @@ pub struct BulkTagsIn {
     #[schema(value_type = Vec<OrderTags>, required = true, min_items = 1, max_items = 500)]
     tags: Option<Vec<OrderTags>>,
 }
+
+impl crate::http::extract::RequestBody for BulkTagsIn {}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
