@@ -20,18 +20,24 @@ async fn healthy(addr: std::net::SocketAddr) -> bool {
     )
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn slow_idle_and_unread_sockets_are_closed_and_others_served() {
+/// The real binary on a fresh SQLite file, with a 1 s request timeout (so connections count as
+/// idle after 6 s) and at most `max_connections` open.
+async fn start(max_connections: usize) -> (proc::Server, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("oms.db").display());
-    // Idle timeout: request timeout (1 s) + 5 s.
     let server = proc::Server::start(&[
         ("DATABASE_URL", url),
         ("OMS_JWT_SECRET", "connections-test-secret".to_string()),
         ("OMS_REQUEST_TIMEOUT", "1".to_string()),
-        ("OMS_MAX_CONNECTIONS", "400".to_string()),
+        ("OMS_MAX_CONNECTIONS", max_connections.to_string()),
     ])
     .await;
+    (server, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_idle_and_unread_sockets_are_closed_and_others_served() {
+    let (server, _dir) = start(400).await;
     let (addr, pid) = (server.addr, server.pid());
     assert!(healthy(addr).await);
     let baseline = open_fds(pid);
@@ -73,15 +79,7 @@ async fn slow_idle_and_unread_sockets_are_closed_and_others_served() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn beyond_the_connection_cap_new_clients_wait_for_a_free_slot() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("oms.db").display());
-    let server = proc::Server::start(&[
-        ("DATABASE_URL", url),
-        ("OMS_JWT_SECRET", "connections-test-secret".to_string()),
-        ("OMS_REQUEST_TIMEOUT", "1".to_string()),
-        ("OMS_MAX_CONNECTIONS", "5".to_string()),
-    ])
-    .await;
+    let (server, _dir) = start(5).await;
     let addr = server.addr;
     let mut held = Vec::new();
     for _ in 0..5 {
