@@ -15,6 +15,10 @@ use crate::revocation::RevokedKeys;
 
 pub const SCOPE_READ: &str = "orders:read";
 pub const SCOPE_WRITE: &str = "orders:write";
+/// Fulfilment operations (start, ship, hold, ...) and reading, but no edits or deletes.
+pub const SCOPE_FULFIL: &str = "orders:fulfil";
+/// Every scope, as an absent `scope` claim grants them.
+pub const ALL_SCOPES: [&str; 3] = [SCOPE_READ, SCOPE_WRITE, SCOPE_FULFIL];
 
 /// The longest `client_id` a token may carry, in bytes (documented in the README's Auth section).
 pub const MAX_CLIENT_ID_LEN: usize = 64;
@@ -288,6 +292,10 @@ pub struct Caller {
     pub client_id: String,
     pub can_read: bool,
     pub can_write: bool,
+    /// Fulfilment operations: `orders:fulfil`, or `orders:write`, which includes them.
+    pub can_fulfil: bool,
+    /// The API key the token was issued for (token endpoints only), recorded in history.
+    pub api_key: Option<String>,
     /// The request's correlation id (`X-PB-TransactionId`, else `X-Request-Id`), for history.
     pub transaction_id: Option<String>,
 }
@@ -295,17 +303,21 @@ pub struct Caller {
 impl Caller {
     fn from_claims(claims: Claims) -> Caller {
         // An absent scope means both, as documented in the API notes.
-        let (can_read, can_write) = match &claims.scope {
-            None => (true, true),
+        let (can_read, can_write, can_fulfil) = match &claims.scope {
+            None => (true, true, true),
             Some(scope) => {
                 let has = |s: &str| scope.split_whitespace().any(|x| x == s);
-                (has(SCOPE_READ) || has(SCOPE_WRITE), has(SCOPE_WRITE))
+                let write = has(SCOPE_WRITE);
+                let fulfil = write || has(SCOPE_FULFIL);
+                (has(SCOPE_READ) || fulfil, write, fulfil)
             }
         };
         Caller {
             client_id: claims.client_id,
             can_read,
             can_write,
+            can_fulfil,
+            api_key: claims.api_key,
             transaction_id: None,
         }
     }
@@ -329,6 +341,27 @@ pub struct Reader(pub Caller);
 
 /// A caller whose token grants writing (`orders:write`); see [`Reader`].
 pub struct Writer(pub Caller);
+
+/// A caller whose token grants fulfilment operations (`orders:fulfil` or `orders:write`); see
+/// [`Reader`].
+pub struct Fulfiller(pub Caller);
+
+impl<S> FromRequestParts<S> for Fulfiller
+where
+    Arc<AuthKeys>: FromRef<S>,
+    Arc<RevokedKeys>: FromRef<S>,
+    RateGate: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        granted(authenticate(parts, state).await?, SCOPE_FULFIL, |c| {
+            c.can_fulfil
+        })
+        .map(Fulfiller)
+    }
+}
 
 impl<S> FromRequestParts<S> for Reader
 where

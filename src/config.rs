@@ -150,7 +150,7 @@ pub enum Command {
         /// The tenant the token acts for.
         #[arg(long, value_parser = parse_client_id)]
         client_id: String,
-        /// Space-separated scopes (orders:read orders:write); absent means both.
+        /// Space-separated scopes (orders:read orders:write orders:fulfil); absent means all.
         #[arg(long, value_parser = parse_scopes)]
         scope: Option<String>,
         /// Lifetime in seconds.
@@ -199,7 +199,7 @@ pub enum ClientsCommand {
         /// A label for operators.
         #[arg(long)]
         name: Option<String>,
-        /// Space-separated scopes its tokens carry (orders:read orders:write); absent means both.
+        /// Space-separated scopes its tokens carry (orders:read orders:write orders:fulfil); absent means all.
         #[arg(long, value_parser = parse_scopes)]
         scope: Option<String>,
         /// Print one JSON object {"key", "secret", "clientId"}.
@@ -581,7 +581,7 @@ fn parse_client_id(value: &str) -> Result<String, String> {
 
 /// Space-separated scopes, each one the server knows.
 fn parse_scopes(value: &str) -> Result<String, String> {
-    let known = [crate::auth::SCOPE_READ, crate::auth::SCOPE_WRITE];
+    let known = crate::auth::ALL_SCOPES;
     let scopes: Vec<&str> = value.split_whitespace().collect();
     if scopes.is_empty() {
         return Err(format!("name at least one of: {}", known.join(", ")));

@@ -152,6 +152,7 @@ impl Generator {
             source,
             deleted_at: None,
             content,
+            fulfilment: Default::default(),
         };
         let event = HistoryEvent::new(
             EventKind::Created,

@@ -94,7 +94,7 @@ pub fn transition(
 }
 
 /// One line of a shipment or a return: the index of the order line and how many units.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LineQuantity {
     pub line: usize,
     pub quantity: i64,
@@ -104,31 +104,51 @@ pub struct LineQuantity {
 /// and says whether every line is now fully shipped. All or nothing: a refused shipment leaves
 /// `shipped` as it was.
 pub fn ship(ordered: &[i64], shipped: &mut [i64], lines: &[LineQuantity]) -> Result<bool, String> {
+    add_within(ordered, shipped, lines, "shipped", "ordered")
+}
+
+/// Adds a return to `returned` if it fits in what was `shipped`; all or nothing, as [`ship`].
+pub fn give_back(
+    shipped: &[i64],
+    returned: &mut [i64],
+    lines: &[LineQuantity],
+) -> Result<(), String> {
+    add_within(shipped, returned, lines, "returned", "shipped").map(|_| ())
+}
+
+/// `counted += lines` where every line stays within `limit`; whether all reached their limit.
+fn add_within(
+    limit: &[i64],
+    counted: &mut [i64],
+    lines: &[LineQuantity],
+    done: &str,
+    bound: &str,
+) -> Result<bool, String> {
     if lines.is_empty() {
-        return Err("a shipment needs at least one line".to_string());
+        return Err("at least one line is needed".to_string());
     }
-    let mut after = shipped.to_vec();
-    after.resize(ordered.len(), 0);
+    let mut after = counted.to_vec();
+    after.resize(limit.len(), 0);
     for l in lines {
         if l.quantity < 1 {
-            return Err(format!("line {}: quantity must be at least 1", l.line));
+            return Err(format!("orderLines[{}]: quantity must be at least 1", l.line));
         }
         let Some(slot) = after.get_mut(l.line) else {
-            return Err(format!("line {}: the order has no such line", l.line));
+            return Err(format!("orderLines[{}]: the order has no such line", l.line));
         };
         *slot += l.quantity;
-        if *slot > ordered[l.line] {
+        if *slot > limit[l.line] {
             return Err(format!(
-                "line {}: {} units would be shipped, {} were ordered",
-                l.line, *slot, ordered[l.line]
+                "orderLines[{}]: {} units would be {done}, {} were {bound}",
+                l.line, *slot, limit[l.line]
             ));
         }
     }
-    if shipped.len() != after.len() {
-        return Err("shipped quantities do not match the order lines".to_string());
+    if counted.len() != after.len() {
+        return Err(format!("{done} quantities do not match the order lines"));
     }
-    shipped.copy_from_slice(&after);
-    Ok(after.iter().zip(ordered).all(|(s, o)| s >= o))
+    counted.copy_from_slice(&after);
+    Ok(after.iter().zip(limit).all(|(s, o)| s >= o))
 }
 
 #[cfg(test)]

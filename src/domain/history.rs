@@ -14,6 +14,10 @@ pub enum EventKind {
     Replaced,
     Updated,
     StatusChanged,
+    /// A shipment was recorded (the status may stay INPROGRESS while lines are left).
+    Shipped,
+    /// A return was recorded.
+    Returned,
     ItemRemoved,
     TagsChanged,
     Deleted,
@@ -26,6 +30,8 @@ impl EventKind {
             EventKind::Replaced => "replaced",
             EventKind::Updated => "updated",
             EventKind::StatusChanged => "status_changed",
+            EventKind::Shipped => "shipped",
+            EventKind::Returned => "returned",
             EventKind::ItemRemoved => "item_removed",
             EventKind::TagsChanged => "tags_changed",
             EventKind::Deleted => "deleted",
@@ -47,6 +53,9 @@ pub struct HistoryEvent {
     #[schema(value_type = String, format = DateTime)]
     pub time: DateTime<Utc>,
     pub actor: String,
+    /// The API key of the actor's token, when it came from the token endpoints.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_key: Option<String>,
     pub transaction_id: Option<String>,
     pub changed_fields: Vec<String>,
 }
@@ -64,9 +73,16 @@ impl HistoryEvent {
             version: order.version,
             time: order.pb_update_date,
             actor: actor.to_string(),
+            actor_key: None,
             transaction_id: transaction_id.map(str::to_string),
             changed_fields,
         }
+    }
+
+    /// Names the API key the actor's token was issued for.
+    pub fn by_key(mut self, key: Option<&str>) -> HistoryEvent {
+        self.actor_key = key.map(str::to_string);
+        self
     }
 }
 
@@ -84,6 +100,9 @@ pub fn changed_fields(before: &Order, after: &Order) -> Vec<String> {
     }
     if before.deleted_at != after.deleted_at {
         fields.push("deletedAt".to_string());
+    }
+    if before.fulfilment != after.fulfilment {
+        fields.push("fulfilment".to_string());
     }
     let (Ok(Value::Object(a)), Ok(Value::Object(b))) = (
         serde_json::to_value(&before.content),

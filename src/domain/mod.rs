@@ -7,6 +7,7 @@ pub mod ids;
 pub mod money;
 pub mod order;
 pub mod search;
+pub mod shipments;
 pub mod size;
 pub mod status;
 pub mod text;

@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use super::date::{IsoDate, utc_seconds};
 use super::money;
+use super::shipments::Fulfilment;
 use super::size;
 use super::status::Status;
 use super::text::is_blank;
@@ -62,6 +63,9 @@ pub struct Order {
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_utc")]
     pub deleted_at: Option<DateTime<Utc>>,
     pub content: OrderContent,
+    /// What the warehouse reported: shipments, returns, backordered lines.
+    #[serde(default, skip_serializing_if = "Fulfilment::is_empty")]
+    pub fulfilment: Fulfilment,
 }
 
 impl Order {

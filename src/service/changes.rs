@@ -10,6 +10,7 @@ use crate::auth::Caller;
 use crate::domain::date::now_whole_seconds;
 use crate::domain::history::EventKind;
 use crate::domain::order::{OrderContent, sum_line_totals};
+use crate::domain::shipments::shipped_quantities;
 use crate::domain::status::{SendproStatus, sendpro_transition};
 use crate::domain::validate::Problems;
 use crate::domain::{Order, Status, text};
@@ -35,6 +36,7 @@ impl OrderService {
             ensure_editable(order)?;
             let mut next = edit(&order.content)?;
             next.validate().map_err(ApiError::Validation)?;
+            super::fulfilment::ensure_lines_kept(order, &next)?;
             next.fill_totals();
             order.content = next;
             Ok(())
@@ -54,6 +56,12 @@ impl OrderService {
             let to = sendpro_transition(order.status, order.status_before_hold, target)
                 .map_err(|reason| ApiError::conflict(code::INVALID_STATE, reason))?;
             let Some(to) = to else { return Ok(()) };
+            if to == Status::Canceled && shipped_quantities(order).iter().any(|q| *q > 0) {
+                return Err(ApiError::conflict(
+                    code::INVALID_STATE,
+                    "cannot cancel an order with shipped lines: return them instead",
+                ));
+            }
             if to == Status::OnHold {
                 order.status_before_hold = Some(order.status);
                 order.hold_reason = reason.map(|r| vec![r.to_string()]).unwrap_or_default();
@@ -82,6 +90,15 @@ impl OrderService {
     ) -> ApiResult<Order> {
         self.modify(caller, order_id, None, EventKind::ItemRemoved, |order| {
             ensure_editable(order)?;
+            if order.fulfilment.freezes_lines() {
+                return Err(ApiError::conflict(
+                    code::INVALID_STATE,
+                    format!(
+                        "order {order_id}: lines that were shipped, returned or backordered \
+                         cannot be removed"
+                    ),
+                ));
+            }
             let lines = &order.content.order_lines;
             let kept: Vec<_> = lines
                 .iter()

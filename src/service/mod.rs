@@ -3,6 +3,7 @@
 
 pub mod api_clients;
 pub mod changes;
+mod fulfilment;
 mod idempotency;
 mod order_turns;
 mod orders;

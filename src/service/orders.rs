@@ -74,7 +74,8 @@ impl OrderService {
                 &caller.client_id,
                 caller.transaction_id.as_deref(),
                 Vec::new(),
-            );
+            )
+            .by_key(caller.api_key.as_deref());
             match self.store.insert(&order, record.as_ref(), &event).await {
                 Ok(()) => {
                     tracing::info!(order_id = %order.order_id, "order created");
@@ -197,6 +198,7 @@ impl OrderService {
                 }
                 let mut next = content.clone();
                 next.keep_unshown(&order.content);
+                super::fulfilment::ensure_lines_kept(order, &next)?;
                 next.actual_shipping_details = order.content.actual_shipping_details.take();
                 next.sendpro = std::mem::take(&mut order.content.sendpro);
                 order.content = next;
@@ -246,7 +248,8 @@ impl OrderService {
                 &caller.client_id,
                 caller.transaction_id.as_deref(),
                 changed_fields(&current, &next),
-            );
+            )
+            .by_key(caller.api_key.as_deref());
             match self
                 .store
                 .update(&next, current.version, reindex, &event)
@@ -311,6 +314,7 @@ fn new_order(caller: &Caller, surface: Surface, content: OrderContent) -> Order 
         source: surface,
         deleted_at: None,
         content,
+        fulfilment: Default::default(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::auth::{AuthKeys, SCOPE_READ, SCOPE_WRITE};
+use crate::auth::{ALL_SCOPES, AuthKeys};
 use crate::domain::validate::FieldError;
 use crate::error::ApiError;
 use crate::rate_limit::FailureLimit;
@@ -179,7 +179,7 @@ fn invalid(field: &str, message: &str) -> ApiError {
 fn granted_scope(key_scope: Option<&str>, requested: Option<&str>) -> Result<String, ApiError> {
     let allowed: Vec<&str> = match key_scope {
         Some(s) => s.split_whitespace().collect(),
-        None => vec![SCOPE_READ, SCOPE_WRITE],
+        None => ALL_SCOPES.to_vec(),
     };
     let asked: Vec<&str> = requested
         .map(|s| {
@@ -206,6 +206,7 @@ fn granted_scope(key_scope: Option<&str>, requested: Option<&str>) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::{SCOPE_READ, SCOPE_WRITE};
 
     fn basic(s: &str) -> String {
         format!("Basic {}", STANDARD.encode(s))
@@ -251,9 +252,9 @@ mod tests {
 
     #[test]
     fn a_request_may_narrow_the_keys_scope_never_widen_it() {
-        let both = format!("{SCOPE_READ} {SCOPE_WRITE}");
-        assert_eq!(granted_scope(None, None).unwrap(), both);
-        assert_eq!(granted_scope(None, Some("psapi")).unwrap(), both);
+        let all = ALL_SCOPES.join(" ");
+        assert_eq!(granted_scope(None, None).unwrap(), all);
+        assert_eq!(granted_scope(None, Some("psapi")).unwrap(), all);
         assert_eq!(granted_scope(None, Some(SCOPE_READ)).unwrap(), SCOPE_READ);
         assert_eq!(granted_scope(Some(SCOPE_READ), None).unwrap(), SCOPE_READ);
         assert!(granted_scope(Some(SCOPE_READ), Some(SCOPE_WRITE)).is_err());

@@ -170,7 +170,7 @@ where
             skus: true,
         };
         insert_side_rows::<DB>(&mut tx, &rows, all).await?;
-        insert_rows::<DB, _, 8>(&mut tx, INSERT_EVENTS, orders, |(order, event)| {
+        insert_rows::<DB, _, 9>(&mut tx, INSERT_EVENTS, orders, |(order, event)| {
             event_row(order, event)
         })
         .await?;
@@ -212,7 +212,7 @@ where
             }
         }
         insert_side_rows::<DB>(&mut tx, &[(order, cols)], reindex).await?;
-        insert_rows::<DB, _, 8>(
+        insert_rows::<DB, _, 9>(
             &mut tx,
             INSERT_EVENTS,
             &[(order, event)],
@@ -244,7 +244,7 @@ where
         order_id: &str,
     ) -> Result<Vec<HistoryEvent>, sqlx::Error> {
         let rows: Vec<EventRow> = sqlx::query_as(
-            "SELECT e.event_type, e.version, e.occurred_at, e.actor, e.transaction_id, \
+            "SELECT e.event_type, e.version, e.occurred_at, e.actor, e.actor_key, e.transaction_id, \
              e.changed_fields FROM order_events e \
              JOIN orders o ON o.client_id = e.client_id AND o.order_id = e.order_id \
              AND o.deleted_at IS NULL \
@@ -460,9 +460,9 @@ impl Columns {
 }
 
 const INSERT_EVENTS: &str = "INSERT INTO order_events (client_id, order_id, version, \
-     event_type, occurred_at, actor, transaction_id, changed_fields) VALUES ";
+     event_type, occurred_at, actor, actor_key, transaction_id, changed_fields) VALUES ";
 
-fn event_row<'a>(order: &'a Order, event: &'a HistoryEvent) -> [Param<'a>; 8] {
+fn event_row<'a>(order: &'a Order, event: &'a HistoryEvent) -> [Param<'a>; 9] {
     [
         order.client_id.as_str().into(),
         order.order_id.as_str().into(),
@@ -470,6 +470,7 @@ fn event_row<'a>(order: &'a Order, event: &'a HistoryEvent) -> [Param<'a>; 8] {
         event.kind.as_str().into(),
         event.time.into(),
         event.actor.as_str().into(),
+        event.actor_key.as_deref().into(),
         event.transaction_id.as_deref().into(),
         Param::Names(&event.changed_fields),
     ]
@@ -537,6 +538,7 @@ pub(super) struct EventRow {
     version: i64,
     occurred_at: DateTime<Utc>,
     actor: String,
+    actor_key: Option<String>,
     transaction_id: Option<String>,
     changed_fields: Json<Vec<String>>,
 }
@@ -551,6 +553,7 @@ impl EventRow {
             version: self.version,
             time: self.occurred_at,
             actor: self.actor,
+            actor_key: self.actor_key,
             transaction_id: self.transaction_id,
             changed_fields: self.changed_fields.0,
         })
