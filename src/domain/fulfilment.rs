@@ -7,7 +7,7 @@
 //! | hold      | RECEIVED, INPROGRESS, BACKORDER       | ONHOLD                                   |
 //! | release   | ONHOLD                                | the status it was held from              |
 //! | ship      | RECEIVED, INPROGRESS, BACKORDER       | SHIPPED when every line is shipped, else INPROGRESS |
-//! | return    | SHIPPED                               | RETURNED                                 |
+//! | return    | SHIPPED, RETURNED (units left to return) | RETURNED                              |
 //! | cancel    | any open status, nothing shipped yet  | CANCELED                                 |
 //!
 //! A held order is released before it is shipped, so a hold always stops the warehouse.
@@ -80,7 +80,7 @@ pub fn transition(
             _ => refuse(),
         },
         Operation::Return => match current {
-            Shipped => Ok(Returned),
+            Shipped | Returned => Ok(Returned),
             _ => refuse(),
         },
         Operation::Cancel => match current {
@@ -131,10 +131,16 @@ fn add_within(
     after.resize(limit.len(), 0);
     for l in lines {
         if l.quantity < 1 {
-            return Err(format!("orderLines[{}]: quantity must be at least 1", l.line));
+            return Err(format!(
+                "orderLines[{}]: quantity must be at least 1",
+                l.line
+            ));
         }
         let Some(slot) = after.get_mut(l.line) else {
-            return Err(format!("orderLines[{}]: the order has no such line", l.line));
+            return Err(format!(
+                "orderLines[{}]: the order has no such line",
+                l.line
+            ));
         };
         *slot += l.quantity;
         if *slot > limit[l.line] {
@@ -177,7 +183,7 @@ mod tests {
                 (Op::Hold, Received | InProgress | Backorder) => Some(OnHold),
                 (Op::Release, OnHold) => Some(InProgress),
                 (Op::Ship, Received | InProgress | Backorder) => Some(InProgress),
-                (Op::Return, Shipped) => Some(Returned),
+                (Op::Return, Shipped | Returned) => Some(Returned),
                 (Op::Cancel, Received | InProgress | Backorder | OnHold) => Some(Canceled),
                 _ => None,
             }

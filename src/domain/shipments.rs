@@ -99,7 +99,9 @@ pub struct NewShipment {
 pub enum Move {
     Start,
     Backorder(Vec<LineRef>),
-    Hold { reason: String },
+    Hold {
+        reason: String,
+    },
     Release,
     Ship(NewShipment),
     /// `lines: None`: everything shipped and not returned yet.
@@ -107,7 +109,9 @@ pub enum Move {
         reason: String,
         lines: Option<Vec<LineRef>>,
     },
-    Cancel { reason: Option<String> },
+    Cancel {
+        reason: Option<String>,
+    },
 }
 
 impl Move {
@@ -158,7 +162,11 @@ impl Move {
             }
             Move::Ship(s) => {
                 p.required_text("carrier", Some(&s.carrier), MAX_SHIPPING_TEXT);
-                p.required_text("trackingNumber", Some(&s.tracking_number), MAX_SHIPPING_TEXT);
+                p.required_text(
+                    "trackingNumber",
+                    Some(&s.tracking_number),
+                    MAX_SHIPPING_TEXT,
+                );
                 p.max_len("serviceId", s.service_id.as_deref(), MAX_SHIPPING_TEXT);
                 p.max_len("serviceName", s.service_name.as_deref(), MAX_SERVICE_NAME);
                 if let Some(l) = &s.lines {
@@ -343,9 +351,15 @@ pub fn shipped_quantities(order: &Order) -> Vec<i64> {
     if order.fulfilment.shipments.is_empty()
         && matches!(order.status, Status::Shipped | Status::Returned)
     {
-        return lines.iter().map(|l| l.ordered_quantity.unwrap_or(0)).collect();
+        return lines
+            .iter()
+            .map(|l| l.ordered_quantity.unwrap_or(0))
+            .collect();
     }
-    sum(lines.len(), order.fulfilment.shipments.iter().map(|s| &s.lines))
+    sum(
+        lines.len(),
+        order.fulfilment.shipments.iter().map(|s| &s.lines),
+    )
 }
 
 pub fn returned_quantities(order: &Order) -> Vec<i64> {
@@ -389,7 +403,8 @@ fn resolve(lines: &[OrderLine], refs: &[LineRef]) -> Result<Vec<LineQuantity>, R
             .enumerate()
             .filter(|(_, l)| match r.line_id {
                 Some(id) => {
-                    l.line_id == Some(id) && (r.sku.is_none() || l.sku.as_deref() == r.sku.as_deref())
+                    l.line_id == Some(id)
+                        && (r.sku.is_none() || l.sku.as_deref() == r.sku.as_deref())
                 }
                 None => l.sku.as_deref() == r.sku.as_deref(),
             })
@@ -418,4 +433,163 @@ fn resolve(lines: &[OrderLine], refs: &[LineRef]) -> Result<Vec<LineQuantity>, R
     }
     p.into_result().map_err(Refusal::Invalid)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::order::{OrderContent, Surface};
+
+    fn order(quantities: &[i64]) -> Order {
+        let now = Utc::now();
+        Order {
+            order_id: "ORA1".into(),
+            client_id: "c".into(),
+            status: Status::Received,
+            status_before_hold: None,
+            hold_reason: Vec::new(),
+            pb_create_date: now,
+            pb_update_date: now,
+            version: 1,
+            tags: Vec::new(),
+            created_by: "c".into(),
+            source: Surface::Fulfillment,
+            deleted_at: None,
+            content: OrderContent {
+                order_lines: quantities
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| OrderLine {
+                        line_id: Some(i as i64 + 1),
+                        sku: Some(format!("SKU{i}")),
+                        ordered_quantity: Some(*q),
+                        ..OrderLine::default()
+                    })
+                    .collect(),
+                ..OrderContent::default()
+            },
+            fulfilment: Fulfilment::default(),
+        }
+    }
+
+    fn line(sku: &str, quantity: i64) -> LineRef {
+        LineRef {
+            line_id: None,
+            sku: Some(sku.into()),
+            quantity,
+        }
+    }
+
+    fn ship_of(tracking: &str, lines: Option<Vec<LineRef>>) -> Move {
+        Move::Ship(NewShipment {
+            carrier: "UPS".into(),
+            service_id: None,
+            service_name: None,
+            tracking_number: tracking.into(),
+            ship_date: None,
+            lines,
+        })
+    }
+
+    #[test]
+    fn a_partial_shipment_keeps_the_order_open_and_the_rest_completes_it() {
+        let mut o = order(&[3, 1]);
+        let now = Utc::now();
+        apply(&mut o, &ship_of("T1", Some(vec![line("SKU0", 2)])), now).unwrap();
+        assert_eq!(o.status, Status::InProgress);
+        assert_eq!(shipped_quantities(&o), [2, 0]);
+        apply(&mut o, &ship_of("T2", None), now).unwrap();
+        assert_eq!(o.status, Status::Shipped);
+        assert_eq!(shipped_quantities(&o), [3, 1]);
+        assert_eq!(o.fulfilment.shipments[1].lines.len(), 2);
+    }
+
+    #[test]
+    fn the_same_tracking_number_is_a_retry_or_a_conflict() {
+        let mut o = order(&[3]);
+        let now = Utc::now();
+        apply(&mut o, &ship_of("T1", Some(vec![line("SKU0", 1)])), now).unwrap();
+        let after_first = o.clone();
+        apply(&mut o, &ship_of("T1", Some(vec![line("SKU0", 1)])), now).unwrap();
+        assert_eq!(o, after_first);
+        let other = apply(&mut o, &ship_of("T1", Some(vec![line("SKU0", 2)])), now);
+        assert!(matches!(other, Err(Refusal::State(_))));
+        assert_eq!(o, after_first);
+    }
+
+    #[test]
+    fn returns_and_backorders_stay_within_what_is_possible() {
+        let mut o = order(&[2, 2]);
+        let now = Utc::now();
+        let short = Move::Backorder(vec![line("SKU1", 3)]);
+        assert!(matches!(apply(&mut o, &short, now), Err(Refusal::State(_))));
+        apply(&mut o, &Move::Backorder(vec![line("SKU1", 2)]), now).unwrap();
+        assert_eq!(o.status, Status::Backorder);
+        assert_eq!(backordered_quantities(&o), [0, 2]);
+        apply(&mut o, &ship_of("T1", None), now).unwrap();
+        assert!(o.fulfilment.backordered.is_empty());
+        let too_many = Move::Return {
+            reason: "r".into(),
+            lines: Some(vec![line("SKU0", 3)]),
+        };
+        assert!(matches!(
+            apply(&mut o, &too_many, now),
+            Err(Refusal::State(_))
+        ));
+        let all = Move::Return {
+            reason: "r".into(),
+            lines: None,
+        };
+        apply(&mut o, &all, now).unwrap();
+        assert_eq!(o.status, Status::Returned);
+        assert_eq!(returned_quantities(&o), [2, 2]);
+        assert!(matches!(apply(&mut o, &all, now), Err(Refusal::State(_))));
+    }
+
+    #[test]
+    fn lines_are_named_by_line_id_or_by_an_unambiguous_sku() {
+        let mut o = order(&[1, 1]);
+        o.content.order_lines[1].sku = Some("SKU0".into());
+        let by_sku = ship_of("T1", Some(vec![line("SKU0", 1)]));
+        match apply(&mut o, &by_sku, Utc::now()) {
+            Err(Refusal::Invalid(p)) => assert!(p[0].message.contains("lineId"), "{p:?}"),
+            other => panic!("{other:?}"),
+        }
+        let by_id = ship_of(
+            "T1",
+            Some(vec![LineRef {
+                line_id: Some(2),
+                sku: None,
+                quantity: 1,
+            }]),
+        );
+        apply(&mut o, &by_id, Utc::now()).unwrap();
+        assert_eq!(shipped_quantities(&o), [0, 1]);
+    }
+
+    #[test]
+    fn a_hold_remembers_where_it_came_from_and_a_release_clears_it() {
+        let mut o = order(&[1]);
+        let now = Utc::now();
+        apply(&mut o, &Move::Start, now).unwrap();
+        apply(
+            &mut o,
+            &Move::Hold {
+                reason: "why".into(),
+            },
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            (o.status, o.status_before_hold),
+            (Status::OnHold, Some(Status::InProgress))
+        );
+        assert!(matches!(
+            apply(&mut o, &ship_of("T", None), now),
+            Err(Refusal::State(_))
+        ));
+        apply(&mut o, &Move::Release, now).unwrap();
+        assert_eq!(o.status, Status::InProgress);
+        assert!(o.hold_reason.is_empty() && o.status_before_hold.is_none());
+    }
 }

@@ -10,6 +10,7 @@ mod openapi_links;
 pub mod ordermanagement;
 mod strict_json;
 pub mod token;
+pub mod warehouse;
 
 use axum::BoxError;
 use axum::Router;
@@ -53,6 +54,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(health::metrics))
         .nest(FULFILLMENT_BASE, fulfillment::routes())
         .nest(SENDPRO_BASE, ordermanagement::routes())
+        .nest(warehouse::BASE, warehouse::routes())
         .merge(token::routes())
 }
 

@@ -98,3 +98,30 @@ pub fn fulfillment_replacement() -> Value {
     order["toAddress"]["addressLines"] = json!(["2352 Bent Creek Rd", "Suite 4"]);
     order
 }
+
+/// The warehouse operations, on the walk-through's order (one line, 5 × `0001-0001`).
+pub fn backorder() -> Value {
+    json!({"lines": [{"sku": "0001-0001", "quantity": 2}]})
+}
+
+pub fn hold() -> Value {
+    json!({"reason": "address check"})
+}
+
+pub fn shipment() -> Value {
+    json!({
+        "carrier": "USPS",
+        "serviceId": "PM",
+        "serviceName": "Priority Mail",
+        "trackingNumber": "9400111899223197428490",
+        "lines": [{"sku": "0001-0001", "quantity": 2}]
+    })
+}
+
+pub fn give_back() -> Value {
+    json!({"reason": "damaged in transit", "lines": [{"sku": "0001-0001", "quantity": 1}]})
+}
+
+pub fn cancel() -> Value {
+    json!({"reason": "customer asked"})
+}

@@ -58,7 +58,10 @@ fn refused(refusal: Refusal) -> ApiError {
 /// Once the warehouse has named lines (shipped, returned or backordered them), they stay what
 /// they were: an edit may change the rest of the order, not which lines it has or how many of
 /// each were ordered.
-pub fn ensure_lines_kept(before: &Order, after: &crate::domain::order::OrderContent) -> ApiResult<()> {
+pub fn ensure_lines_kept(
+    before: &Order,
+    after: &crate::domain::order::OrderContent,
+) -> ApiResult<()> {
     if !before.fulfilment.freezes_lines() {
         return Ok(());
     }

@@ -233,7 +233,7 @@ pub struct OrderOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     shipping_details: Option<&'a ShippingDetails>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    actual_shipping_details: Option<&'a ShippingDetails>,
+    actual_shipping_details: Option<ActualShippingOut<'a>>,
     #[schema(value_type = OrderType)]
     order_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -298,7 +298,7 @@ impl<'a> OrderOut<'a> {
             sales_channel: c.sales_channel.as_ref(),
             input_shipping_details: c.input_shipping_details.as_ref(),
             shipping_details: c.input_shipping_details.as_ref(),
-            actual_shipping_details: c.actual_shipping_details.as_ref(),
+            actual_shipping_details: ActualShippingOut::of(order),
             order_type: c.order_type.unwrap_or(OrderType::DEFAULT).as_str(),
             create_date: c.create_date.as_ref(),
             update_date: c.update_date.as_ref(),
@@ -324,6 +324,52 @@ impl<'a> OrderOut<'a> {
             internal_notes: c.internal_notes.as_deref(),
             drop_ship_info: c.drop_ship_info.as_ref(),
         }
+    }
+}
+
+/// `actualShippingDetails`: the latest shipment the warehouse recorded, with its ship date
+/// (oms's addition to the documented fields); for an order without shipments, what the stored
+/// order carries (orders loaded by `oms seed`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ActualShippingDetails)]
+pub struct ActualShippingOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50, example = "NGS")]
+    carrier: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50, example = "NGSPS")]
+    service_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 64, example = "Newgistics Parcel Select")]
+    service_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 50, example = "95605332216")]
+    tracking_number: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    ship_date: Option<String>,
+}
+
+impl<'a> ActualShippingOut<'a> {
+    fn of(order: &'a Order) -> Option<ActualShippingOut<'a>> {
+        if let Some(s) = order.fulfilment.shipments.last() {
+            return Some(ActualShippingOut {
+                carrier: Some(&s.carrier),
+                service_id: s.service_id.as_deref(),
+                service_name: s.service_name.as_deref(),
+                tracking_number: Some(&s.tracking_number),
+                ship_date: Some(format_utc(&s.ship_date)),
+            });
+        }
+        let d = order.content.actual_shipping_details.as_ref()?;
+        Some(ActualShippingOut {
+            carrier: d.carrier.as_deref(),
+            service_id: d.service_id.as_deref(),
+            service_name: d.service_name.as_deref(),
+            tracking_number: d.tracking_number.as_deref(),
+            ship_date: None,
+        })
     }
 }
 

@@ -558,6 +558,59 @@ struct OrderShippingInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     shipping_preferences: Option<Map<String, Value>>,
+    /// oms's own field (SendPro360's schema has no place for tracking): the shipments the
+    /// warehouse recorded, oldest first. Absent until the first one; ignored when sent back.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    shipments: Vec<ShipmentDoc>,
+}
+
+/// A shipment in SendPro360's words: items by `itemId`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ShipmentDoc {
+    #[schema(example = "S1")]
+    shipment_id: String,
+    #[schema(example = "UPS")]
+    carrier: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "2DA")]
+    service: Option<String>,
+    tracking_number: String,
+    #[schema(format = DateTime)]
+    ship_date: String,
+    items: Vec<ShippedItemDoc>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct ShippedItemDoc {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_id: Option<String>,
+    quantity: i64,
+}
+
+fn shipment_docs(order: &Order) -> Vec<ShipmentDoc> {
+    let lines = &order.content.order_lines;
+    order
+        .fulfilment
+        .shipments
+        .iter()
+        .map(|s| ShipmentDoc {
+            shipment_id: s.shipment_id.clone(),
+            carrier: s.carrier.clone(),
+            service: s.service_id.clone(),
+            tracking_number: s.tracking_number.clone(),
+            ship_date: format_utc(&s.ship_date),
+            items: s
+                .lines
+                .iter()
+                .map(|l| ShippedItemDoc {
+                    item_id: lines.get(l.line).and_then(|x| x.sku.clone()),
+                    quantity: l.quantity,
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 impl OrderView {
@@ -585,6 +638,7 @@ impl OrderView {
                 additional_addresses: doc.additional_addresses,
                 shipping_reference: doc.shipping_reference,
                 shipping_preferences: doc.shipping_preferences,
+                shipments: shipment_docs(order),
             },
         }
     }

@@ -1,7 +1,8 @@
 //! A PATCH may send back the grouped body a GET returned (`{orderInfo, orderShippingInfo}`):
 //! clients read an order, change a field and send the whole thing, as they would with any REST
 //! resource. The groups are unwrapped into the flat request fields; the fields only a response
-//! has (`orderId`, `status`, dates, `createdBy`, `sourceFlowType`, `tagIds`) are ignored, as the
+//! has (`orderId`, `status`, dates, `createdBy`, `sourceFlowType`, `tagIds`, and
+//! `orderShippingInfo.shipments`) are ignored, as the
 //! Fulfillment surface ignores its RESPONSE ONLY fields.
 
 use serde_json::{Map, Value};
@@ -58,7 +59,11 @@ pub fn unwrap_groups(body: &mut Map<String, Value>, p: &mut Problems) {
         };
         for (key, value) in inner {
             let at = format!("{group}.{key}");
-            if group == "orderInfo" && RESPONSE_ONLY.contains(&key.as_str()) {
+            let response_only = match group {
+                "orderInfo" => RESPONSE_ONLY.contains(&key.as_str()),
+                _ => key == "shipments",
+            };
+            if response_only {
                 continue;
             }
             if !fields.contains(&key.as_str()) {
