@@ -765,6 +765,7 @@ mod tests {
         assert!(parse(&["--client-id", "1234", "--ttl", "0"]).is_err());
         assert!(parse(&["--client-id", "1234", "--scope", "orders:raed"]).is_err());
         assert!(parse(&["--client-id", "1234", "--scope", "orders:read orders:write"]).is_ok());
+        assert!(parse(&["--client-id", "1234", "--scope", "orders:fulfil"]).is_ok());
     }
 
     #[test]

@@ -54,7 +54,8 @@ pub struct SendproError {
         (name = "Order", description = "SendPro360 Order Management: orders"),
         (name = "Tags", description = "SendPro360 Order Management: tags"),
         (name = "Operations", description = "Health, readiness and metrics (no auth)"),
-        (name = "Authentication", description = "Tokens for an API key and secret (HTTP Basic)")
+        (name = "Authentication", description = "Tokens for an API key and secret (HTTP Basic)"),
+        (name = "Warehouse (oms extension)", description = "oms's own API for fulfilment: start, backorder, hold, release, ship, return, cancel; orders:fulfil scope; Fulfillment error shape")
     )
 )]
 pub struct ApiDoc;
@@ -72,7 +73,7 @@ impl Modify for BearerAuth {
                     .bearer_format("JWT")
                     .description(Some(
                         "HS256 JWT (or RS256/ES256 when configured) with client_id, scope \
-                         (orders:read, orders:write), exp and iss claims.",
+                         (orders:read, orders:write, orders:fulfil), exp and iss claims.",
                     ))
                     .build(),
             ),
