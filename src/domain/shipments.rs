@@ -21,6 +21,8 @@ pub const MAX_RECORDS: usize = 100;
 pub const MAX_SHIPPING_TEXT: usize = 50;
 pub const MAX_SERVICE_NAME: usize = 64;
 pub const MAX_REASON: usize = 255;
+/// As an order line's `sku`.
+pub const MAX_SKU: usize = 60;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -135,11 +137,15 @@ impl Move {
                 p.add("lines", "must list at least one line");
             }
             for (i, l) in lines.iter().enumerate() {
-                if l.line_id.is_none() && l.sku.as_deref().is_none_or(str::is_empty) {
+                if l.line_id.is_none() && l.sku.as_deref().is_none_or(super::text::is_blank) {
                     p.add(format!("lines[{i}]"), "must name a lineId or a sku");
                 }
                 if l.quantity < 1 {
                     p.add(format!("lines[{i}].quantity"), "must be at least 1");
+                }
+                p.max_len(&format!("lines[{i}].sku"), l.sku.as_deref(), MAX_SKU);
+                if l.line_id.is_some_and(|id| id < 0) {
+                    p.add(format!("lines[{i}].lineId"), "must not be negative");
                 }
             }
             if lines.len() > super::order::MAX_LINES {

@@ -33,37 +33,15 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(ct) = req.headers().get(CONTENT_TYPE) {
-            let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
-            let mime = ct.split(';').next().unwrap_or("").trim();
-            // The documents' own samples are `curl -d '{...}'` without a Content-Type, which
-            // curl sends as form-urlencoded; the body must still be JSON, so accept that too.
-            let json_like = mime == "application/json"
-                || (mime.starts_with("application/") && mime.ends_with("+json"))
-                || mime == "application/x-www-form-urlencoded";
-            if !json_like {
-                return Err(ApiError::UnsupportedMediaType(format!(
-                    "Content-Type must be application/json, got '{mime}'"
-                )));
-            }
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(MAX_BODY_BYTES)
-            } else {
-                ApiError::BadRequest {
-                    code: code::INVALID_JSON,
-                    message: format!("the request body could not be read: {e}"),
-                }
-            }
-        })?;
+        let bytes = read_json_bytes(req, state).await?;
         let document = parse_document(&bytes)?;
         let value = from_document(&document)?;
         Ok(JsonBody { value, document })
     }
 }
 
-/// A JSON body that may be left out: no body (or only whitespace) is `T::default()`, anything
+/// A JSON body that may be left out: no body, only whitespace, or `null` (how the spec states
+/// an optional body, and what generated clients send for "none") is `T::default()`; anything
 /// else is read as [`JsonBody`] reads it.
 pub struct OptionalJsonBody<T>(pub T);
 
@@ -75,26 +53,41 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let empty = req
-            .headers()
-            .get(axum::http::header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() == b"0")
-            || (req.headers().get(CONTENT_TYPE).is_none()
-                && req
-                    .headers()
-                    .get(axum::http::header::TRANSFER_ENCODING)
-                    .is_none()
-                && req
-                    .headers()
-                    .get(axum::http::header::CONTENT_LENGTH)
-                    .is_none());
-        if empty {
+        let bytes = read_json_bytes(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
             return Ok(OptionalJsonBody(T::default()));
         }
-        JsonBody::<T>::from_request(req, state)
-            .await
-            .map(|b| OptionalJsonBody(b.value))
+        let document = parse_document(&bytes)?;
+        Ok(OptionalJsonBody(from_document(&document)?))
     }
+}
+
+/// The body's bytes, when its `Content-Type` is JSON (or absent) and it fits the limit.
+async fn read_json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    if let Some(ct) = req.headers().get(CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or("").to_ascii_lowercase();
+        let mime = ct.split(';').next().unwrap_or("").trim();
+        // The documents' own samples are `curl -d '{...}'` without a Content-Type, which
+        // curl sends as form-urlencoded; the body must still be JSON, so accept that too.
+        let json_like = mime == "application/json"
+            || (mime.starts_with("application/") && mime.ends_with("+json"))
+            || mime == "application/x-www-form-urlencoded";
+        if !json_like {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "Content-Type must be application/json, got '{mime}'"
+            )));
+        }
+    }
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(MAX_BODY_BYTES)
+        } else {
+            ApiError::BadRequest {
+                code: code::INVALID_JSON,
+                message: format!("the request body could not be read: {e}"),
+            }
+        }
+    })
 }
 
 fn parse_document(bytes: &[u8]) -> Result<Value, ApiError> {

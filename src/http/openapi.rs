@@ -177,6 +177,17 @@ fn refine_value(v: &mut serde_json::Value) {
         s
     };
 
+    // A warehouse line names its order line by lineId, or else by a non-blank sku.
+    let line = &mut schemas["LineIn"];
+    line["if"] = json!({"not": {
+        "required": ["lineId"],
+        "properties": {"lineId": {"type": "integer"}}
+    }});
+    line["then"] = json!({
+        "required": ["sku"],
+        "properties": {"sku": {"type": "string", "pattern": NON_BLANK}}
+    });
+
     // Fulfillment: inputShippingDetails is required unless its documented alias
     // shippingDetails is sent (as an object: null stands for absent). Stated as if/then, which generators read as plain validation
     // (an anyOf would cost generated SDKs their request model, see SendproAddress below).

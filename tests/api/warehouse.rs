@@ -662,6 +662,14 @@ both!(
             ),
             ("backorder", json!({"lines": [{"quantity": 1}]})),
             ("cancel", json!({"reason": 5})),
+            (
+                "backorder",
+                json!({"lines": [{"sku": "x".repeat(61), "quantity": 1}]}),
+            ),
+            (
+                "backorder",
+                json!({"lines": [{"sku": "0001-0001", "quantity": 1.5}]}),
+            ),
         ];
         for (action, body) in cases {
             let r = op(&app, &t, &id, action, Some(body.clone())).await;
@@ -674,5 +682,39 @@ both!(
             assert!(r.body["errors"][0]["errorCode"].is_string(), "{}", r.body);
         }
         assert_eq!(fulfilment(&app, &t, &id).await["version"], 1);
+        // Whole numbers may be written as 2.0.
+        op(
+            &app,
+            &t,
+            &id,
+            "backorder",
+            Some(json!({"lines": [{"lineId": 1.0, "quantity": 2.0}]})),
+        )
+        .await
+        .expect(StatusCode::OK);
+        // A malformed entry refuses the whole bulk request, before any order moves.
+        let other = create(&app, &t, "bad2").await;
+        let r = app
+            .post(&format!("{OPS}/bulk/shipments"))
+            .bearer(&t)
+            .json(&json!({"orders": [
+                {"orderId": other, "carrier": "USPS", "trackingNumber": "OK-1"},
+                {"orderId": other, "carrier": "USPS"}
+            ]}))
+            .send()
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert_eq!(r.error_fields(), ["orders[1].trackingNumber"]);
+        assert_eq!(fulfilment(&app, &t, &other).await["version"], 1);
+        // A body that may be left out may also be `null`.
+        let r = app
+            .post(&format!("{OPS}/{other}/cancel"))
+            .bearer(&t)
+            .header("content-type", "application/json")
+            .body("null")
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(r.body["status"], "CANCELED");
     }
 );

@@ -15,10 +15,14 @@ use crate::http::extract::RequestBody;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LineIn {
+    // Whole numbers may be spelled 2.0, as JSON Schema's integer allows (and the order's own
+    // lineId and orderedQuantity accept).
+    #[serde(default, deserialize_with = "crate::domain::money::whole_number")]
     #[schema(minimum = 0, example = 1)]
     line_id: Option<i64>,
     #[schema(max_length = 60, example = "0001-0001")]
     sku: Option<String>,
+    #[serde(default, deserialize_with = "crate::domain::money::whole_number")]
     #[schema(value_type = i64, required = true, minimum = 1, example = 1)]
     quantity: Option<i64>,
 }
@@ -54,7 +58,7 @@ impl BackorderIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HoldIn {
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 255, example = "address check")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 255, pattern = "\\S", example = "address check")]
     reason: Option<String>,
 }
 
@@ -89,7 +93,7 @@ impl CancelIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShipmentIn {
-    #[schema(value_type = String, required = true, max_length = 50, example = "USPS")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50, pattern = "\\S", example = "USPS")]
     carrier: Option<String>,
     #[schema(max_length = 50, example = "PM")]
     service_id: Option<String>,
@@ -97,7 +101,7 @@ pub struct ShipmentIn {
     service_name: Option<String>,
     /// Also the shipment's idempotency key: the same tracking number sent again with the same
     /// lines changes nothing.
-    #[schema(value_type = String, required = true, max_length = 50, example = "9400111899223197428490")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50, pattern = "\\S", example = "9400111899223197428490")]
     tracking_number: Option<String>,
     /// When it left; the time of the request when absent.
     #[schema(value_type = Option<String>, format = DateTime, example = "2026-12-05T14:00:00Z")]
@@ -125,7 +129,7 @@ impl ShipmentIn {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReturnIn {
-    #[schema(value_type = String, required = true, min_length = 1, max_length = 255, example = "damaged")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 255, pattern = "\\S", example = "damaged")]
     reason: Option<String>,
     /// The lines coming back; absent means everything shipped and not returned yet.
     #[schema(min_items = 1, max_items = 1000)]
@@ -158,7 +162,7 @@ impl RequestBody for BulkStartIn {}
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrderIdIn {
-    #[schema(value_type = String, required = true, example = "ORA0008185936177270784US")]
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "\\S", example = "ORA0008185936177270784US")]
     order_id: Option<String>,
 }
 
@@ -175,15 +179,15 @@ impl RequestBody for BulkShipIn {}
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkShipmentIn {
-    #[schema(value_type = String, required = true, example = "ORA0008185936177270784US")]
+    #[schema(value_type = String, required = true, min_length = 1, pattern = "\\S", example = "ORA0008185936177270784US")]
     order_id: Option<String>,
-    #[schema(value_type = String, required = true, max_length = 50, example = "USPS")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50, pattern = "\\S", example = "USPS")]
     carrier: Option<String>,
     #[schema(max_length = 50, example = "PM")]
     service_id: Option<String>,
     #[schema(max_length = 64, example = "Priority Mail")]
     service_name: Option<String>,
-    #[schema(value_type = String, required = true, max_length = 50, example = "9400111899223197428490")]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 50, pattern = "\\S", example = "9400111899223197428490")]
     tracking_number: Option<String>,
     #[schema(value_type = Option<String>, format = DateTime)]
     ship_date: Option<IsoDate>,
@@ -214,6 +218,25 @@ fn bulk_size(n: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A bulk request is refused whole when an entry is malformed (as a single request would be);
+/// only what depends on each order (its status, its lines) is reported per order.
+fn checked(moves: Vec<(String, Move)>) -> Result<Vec<(String, Move)>, ApiError> {
+    let mut problems = Vec::new();
+    for (i, (_, mv)) in moves.iter().enumerate() {
+        if let Err(found) = mv.check() {
+            problems.extend(found.into_iter().map(|mut p| {
+                p.field = format!("orders[{i}].{}", p.field);
+                p
+            }));
+        }
+    }
+    if problems.is_empty() {
+        Ok(moves)
+    } else {
+        Err(ApiError::Validation(problems))
+    }
+}
+
 impl BulkStartIn {
     pub fn into_moves(self) -> Result<Vec<(String, Move)>, ApiError> {
         bulk_size(self.orders.len())?;
@@ -232,12 +255,13 @@ impl BulkShipIn {
             .into_iter()
             .enumerate()
             .map(|(i, mut o)| Ok((order_id(o.order_id.take(), i)?, o.shipment().into_move())))
-            .collect()
+            .collect::<Result<_, ApiError>>()
+            .and_then(checked)
     }
 }
 
 fn order_id(id: Option<String>, i: usize) -> Result<String, ApiError> {
-    id.filter(|s| !s.trim().is_empty())
+    id.filter(|s| !crate::domain::text::is_blank(s))
         .ok_or_else(|| ApiError::field(format!("orders[{i}].orderId"), "is required"))
 }
 
