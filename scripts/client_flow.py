@@ -51,15 +51,24 @@ from oms_client.api.order import (  # noqa: E402
     update_order_by_id,
 )
 from oms_client.api.tags import bulk_update_tags, update_tags  # noqa: E402
+from oms_client.api.warehouse_oms_extension import (  # noqa: E402
+    oms_bulk_start,
+    oms_get_fulfilment,
+    oms_ship_order,
+    oms_start_order,
+)
 from oms_client.errors import UnexpectedStatus  # noqa: E402
 from oms_client.models import (  # noqa: E402
+    BulkOut,
     BulkOutcome,
+    BulkStartIn,
     BulkStatusIn,
     BulkTagsIn,
     FulfillmentErrors,
     FulfillmentOrder,
     FulfillmentOrderRequest,
     FulfillmentSearchRequest,
+    FulfilmentOut,
     HistoryPage,
     OperationResult,
     OrderRef,
@@ -72,6 +81,7 @@ from oms_client.models import (  # noqa: E402
     SendproOrderPatch,
     SendproOrderRequest,
     SendproSearchRequest,
+    ShipmentIn,
     Status,
     TagsIn,
 )
@@ -732,12 +742,61 @@ class Flow:
         self.step("delete (DELETE /orders/{orderId}) -> 200, then 404", delete)
 
 
+def warehouse(flow: Flow) -> None:
+    """oms's extension API: start an order, ship part of it, read its fulfilment state, bulk."""
+    print("Warehouse (/oms/v1/orders):", flush=True)
+    api = flow.api
+    cid = flow.client_id
+    body = FulfillmentOrderRequest.from_dict(fulfillment_create_body(cid, unique("CIW")))
+    r = fulfillment_create_order.sync_detailed(client=api, body=body, x_pb_transaction_id=txn())
+    oid = expect(r, 201, FulfillmentOrder, "create for the warehouse").order_id
+
+    def start() -> None:
+        r = oms_start_order.sync_detailed(oid, client=api)
+        f = expect(r, 200, FulfilmentOut, "start")
+        eq(f.status, Status.INPROGRESS, "status after start")
+
+    flow.step("start (POST /oms/v1/orders/{orderId}/start) -> 200", start)
+
+    def ship_part() -> None:
+        shipment = ShipmentIn.from_dict(
+            {"carrier": "USPS", "trackingNumber": unique("T"), "lines": [{"sku": "0001-0001", "quantity": 2}]}
+        )
+        r = oms_ship_order.sync_detailed(oid, client=api, body=shipment)
+        f = expect(r, 201, FulfilmentOut, "ship")
+        eq(f.status, Status.INPROGRESS, "status after a partial shipment")
+        eq(f.lines[0].shipped_quantity, 2, "lines[0].shippedQuantity")
+        eq(len(f.shipments), 1, "shipments")
+
+    flow.step("ship part (POST /oms/v1/orders/{orderId}/shipments) -> 201", ship_part)
+
+    def read() -> None:
+        r = oms_get_fulfilment.sync_detailed(oid, client=api)
+        f = expect(r, 200, FulfilmentOut, "fulfilment")
+        eq(f.lines[0].ordered_quantity - f.lines[0].shipped_quantity, 3, "units left")
+        r = fulfillment_view_order.sync_detailed(oid, client=api, client_id=cid, x_pb_transaction_id=txn())
+        o = expect(r, 200, FulfillmentOrder, "view after shipping")
+        eq(o.actual_shipping_details.carrier, "USPS", "actualShippingDetails.carrier")
+
+    flow.step("fulfilment state and actualShippingDetails -> 200", read)
+
+    def bulk() -> None:
+        body = BulkStartIn.from_dict({"orders": [{"orderId": oid}, {"orderId": "ORA404"}]})
+        r = oms_bulk_start.sync_detailed(client=api, body=body)
+        b = expect(r, 200, BulkOut, "bulk start")
+        eq((b.succeeded, b.failed), (1, 1), "succeeded, failed")
+        eq(b.results[1].error.error_code, "not_found", "results[1].error.errorCode")
+
+    flow.step("bulk start, one unknown order (POST /oms/v1/orders/bulk/start) -> 200", bulk)
+
+
 def main() -> int:
     started = time.monotonic()
     flow = Flow()
     try:
         flow.fulfillment()
         flow.sendpro()
+        warehouse(flow)
     except FlowFailure:
         print(f"client flow FAILED after {flow.steps} passing steps", flush=True)
         return 1
