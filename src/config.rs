@@ -32,6 +32,11 @@ impl Config {
         let floor = self.request_timeout.max(1) + 5;
         Duration::from_secs(self.idle_timeout.unwrap_or(floor).max(floor))
     }
+
+    /// How long a client has to send a request head (see `connections::serve`).
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout.max(1))
+    }
 }
 
 impl Cli {
@@ -337,6 +342,16 @@ pub struct Config {
     /// the request timeout plus 5 s (the default).
     #[arg(long, env = "OMS_IDLE_TIMEOUT", global = true)]
     pub idle_timeout: Option<u64>,
+    /// Seconds a client has to send a whole request head (request line and headers), however
+    /// steadily it trickles; also how long a keep-alive connection waits for its next request.
+    #[arg(
+        long,
+        env = "OMS_HEADER_READ_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub header_read_timeout: u64,
     /// 408 or 503 for a request that timed out.
     #[arg(long, env = "OMS_TIMEOUT_STATUS", default_value_t = 408, global = true)]
     pub timeout_status: u16,
