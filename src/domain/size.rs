@@ -14,6 +14,21 @@ pub const MAX_FREE_FORM_BYTES: usize = 4 * 1024;
 /// limit stays the one that bites.
 pub const MAX_ORDER_BYTES: usize = 512 * 1024;
 
+/// The orders of one search page, as JSON. A default page (20) of the largest orders is 10 MiB,
+/// so default pages always fit; a larger `size` over large orders is refused instead of held in
+/// memory (500 orders of 512 KiB would be 250 MiB).
+pub const MAX_SEARCH_PAGE_BYTES: usize = 16 * 1024 * 1024;
+
+const _: () = assert!(
+    crate::domain::search::DEFAULT_PAGE_SIZE as usize * MAX_ORDER_BYTES <= MAX_SEARCH_PAGE_BYTES
+);
+
+/// A search page whose orders came to more than [`MAX_SEARCH_PAGE_BYTES`]; the store stops
+/// reading at the order that passes it.
+#[derive(Debug, thiserror::Error)]
+#[error("the orders of this page are more than {} MiB as JSON; ask for a smaller size", MAX_SEARCH_PAGE_BYTES >> 20)]
+pub struct PageTooLarge;
+
 /// The length of `value` as JSON, without building the text.
 pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
     struct Count(usize);

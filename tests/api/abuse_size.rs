@@ -1,6 +1,7 @@
 //! Issue 17 item 4: free-form fields and whole orders are bounded (4 KiB per free-form value,
-//! 512 KiB per stored order), in both dialects, and a refused order leaves nothing behind. On
-//! SQLite and PostgreSQL.
+//! 512 KiB per stored order), in both dialects, and a refused order leaves nothing behind; a
+//! search page is bounded too (16 MiB of orders), while a default page of the largest orders
+//! still works. On SQLite and PostgreSQL.
 
 use crate::common::fixtures::*;
 use crate::common::sendpro_fixtures::*;
@@ -113,5 +114,59 @@ both!(
             .expect(StatusCode::BAD_REQUEST);
         assert_eq!(r.body["additionalInfo"], "order");
         assert_eq!(om_etag(&app, &t, &id).await, "\"1\"");
+    }
+);
+
+both!(
+    a_search_page_is_bounded_in_bytes_but_a_default_page_always_fits,
+    |app| async move {
+        // 36 orders of about 495 KB each (120 lines with a 4,000-character note): 17.8 MB in
+        // all, more than the 16 MiB a page may hold; 20 of them are 9.9 MB.
+        for i in 0..36 {
+            let mut body = order_numbered(CLIENT, &format!("LARGE-{i}"));
+            body["orderLines"] = lines(
+                120,
+                json!({"additionalDetails": {"note": "n".repeat(4000)}}),
+            );
+            body.as_object_mut().unwrap().remove("orderCharges");
+            f_create(&app, &format!("tx-large-{i}"), &body)
+                .await
+                .expect(StatusCode::CREATED);
+        }
+        let t = app.token(CLIENT);
+        let search = |path: &'static str, size: Option<u32>| {
+            let query = size.map_or(String::new(), |s| format!("?page=1&size={s}"));
+            app.post(&format!("{ORDERS}/{path}{query}"))
+                .bearer(&t)
+                .txid("tx-page")
+                .json(&json!({"clientId": CLIENT}))
+                .send()
+        };
+
+        let page = search("search", None).await.expect(StatusCode::OK);
+        assert_eq!(page.body["orders"].as_array().unwrap().len(), 20);
+        assert_eq!(page.body["totalElements"], 36);
+        // 30 of them, 14.9 MB, are within the bound.
+        let r = search("search", Some(30)).await.expect(StatusCode::OK);
+        assert_eq!(r.body["orders"].as_array().unwrap().len(), 30);
+
+        for path in ["search", "status/search"] {
+            let r = search(path, Some(36)).await.expect(StatusCode::BAD_REQUEST);
+            assert_eq!(r.error_fields(), ["size"], "{path}");
+            let text = r.body.to_string();
+            assert!(
+                text.contains("16 MiB") && text.contains("smaller size"),
+                "{text}"
+            );
+        }
+
+        let r = om_search(&app, &t, &json!({"page": 0, "size": 36}))
+            .await
+            .expect(StatusCode::BAD_REQUEST);
+        assert_eq!(r.body["additionalInfo"], "size");
+        let r = om_search(&app, &t, &json!({"page": 1, "size": 20}))
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(r.body["orders"].as_array().unwrap().len(), 16);
     }
 );

@@ -17,6 +17,7 @@ pub(super) use search::{KeyOrder, sort_matches};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::PgQueryResult;
 use sqlx::sqlite::SqliteQueryResult;
@@ -29,6 +30,7 @@ use super::{IdempotencyRecord, Reindex};
 use crate::domain::Order;
 use crate::domain::history::{EventKind, HistoryEvent};
 use crate::domain::search::SearchQuery;
+use crate::domain::size::{MAX_SEARCH_PAGE_BYTES, PageTooLarge, json_len};
 
 /// Parameters one statement may bind: SQLite's default limit (PostgreSQL allows 65,535).
 const MAX_PARAMS: usize = 32_766;
@@ -323,10 +325,19 @@ where
         let mut page = Sql::default();
         search::push_page(&mut page, client_id, query, plan(query, total));
         let args = DB::arguments(&page.params).map_err(sqlx::Error::Encode)?;
-        let docs: Vec<(Json<Order>,)> = sqlx::query_as_with(&page.text, args)
-            .fetch_all(&mut *conn)
-            .await?;
-        Ok((total, docs.into_iter().map(|(Json(o),)| o).collect()))
+        // Row by row, so that a page too large is given up at the order that passes the bound
+        // rather than read whole first.
+        let mut rows =
+            sqlx::query_as_with::<_, (Json<Order>,), _>(&page.text, args).fetch(&mut *conn);
+        let (mut orders, mut bytes) = (Vec::new(), 0);
+        while let Some((Json(order),)) = rows.try_next().await? {
+            bytes += json_len(&order);
+            if bytes > MAX_SEARCH_PAGE_BYTES {
+                return Err(sqlx::Error::Decode(Box::new(PageTooLarge)));
+            }
+            orders.push(order);
+        }
+        Ok((total, orders))
     }
 
     async fn ping(conn: &mut DB::Connection) -> Result<(), sqlx::Error> {
