@@ -29,8 +29,11 @@ use builder::{Param, Sql};
 use super::{IdempotencyRecord, Reindex};
 use crate::domain::Order;
 use crate::domain::history::{EventKind, HistoryEvent};
+use crate::domain::search::Page;
 use crate::domain::search::SearchQuery;
-use crate::domain::size::{MAX_SEARCH_PAGE_BYTES, PageTooLarge, json_len};
+use crate::domain::size::{
+    LARGE_PAGE_BYTES, MAX_SEARCH_PAGE_BYTES, PageMemory, PageTooLarge, json_len,
+};
 
 /// Parameters one statement may bind: SQLite's default limit (PostgreSQL allows 65,535).
 const MAX_PARAMS: usize = 32_766;
@@ -93,7 +96,7 @@ pub(super) trait Statements: Database {
         client_id: &str,
         query: &SearchQuery,
         plan: fn(&SearchQuery, u64) -> KeyOrder,
-    ) -> Result<(u64, Vec<Order>), sqlx::Error>;
+    ) -> Result<Page<Order>, sqlx::Error>;
 
     /// Reachable and migrated.
     async fn ping(conn: &mut Self::Connection) -> Result<(), sqlx::Error>;
@@ -314,7 +317,7 @@ where
         client_id: &str,
         query: &SearchQuery,
         plan: fn(&SearchQuery, u64) -> KeyOrder,
-    ) -> Result<(u64, Vec<Order>), sqlx::Error> {
+    ) -> Result<Page<Order>, sqlx::Error> {
         let mut count = Sql::new("SELECT COUNT(*)");
         search::push_from_where(&mut count, client_id, query);
         let args = DB::arguments(&count.params).map_err(sqlx::Error::Encode)?;
@@ -329,15 +332,27 @@ where
         // rather than read whole first.
         let mut rows =
             sqlx::query_as_with::<_, (Json<Order>,), _>(&page.text, args).fetch(&mut *conn);
-        let (mut orders, mut bytes) = (Vec::new(), 0);
+        let (mut items, mut bytes) = (Vec::new(), 0);
+        let mut memory = PageMemory::default();
+        let rows_at_most = total
+            .saturating_sub(query.offset())
+            .min(u64::from(query.size)) as usize;
         while let Some((Json(order),)) = rows.try_next().await? {
             bytes += json_len(&order);
             if bytes > MAX_SEARCH_PAGE_BYTES {
                 return Err(sqlx::Error::Decode(Box::new(PageTooLarge)));
             }
-            orders.push(order);
+            items.push(order);
+            if bytes > LARGE_PAGE_BYTES && !memory.is_reserved() {
+                let more = rows_at_most.saturating_sub(items.len());
+                memory = PageMemory::reserve(bytes, more).await;
+            }
         }
-        Ok((total, orders))
+        Ok(Page {
+            items,
+            total,
+            memory,
+        })
     }
 
     async fn ping(conn: &mut DB::Connection) -> Result<(), sqlx::Error> {
