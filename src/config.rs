@@ -286,11 +286,15 @@ pub struct Config {
         global = true
     )]
     pub jwt_algorithm: JwtAlgorithm,
-    /// An http:// URL of the external issuer's JWKS, for RS256/ES256 instead of a PEM key:
-    /// keys are fetched and cached by kid, and fetched again (at most once a minute) when a
-    /// token names an unknown kid.
+    /// An http:// or https:// URL of the external issuer's JWKS, for RS256/ES256 instead of a
+    /// PEM key: keys are fetched and cached by kid, and fetched again (at most once a minute)
+    /// when a token names an unknown kid.
     #[arg(long, env = "OMS_JWT_JWKS_URL", global = true)]
     pub jwt_jwks_url: Option<String>,
+    /// PEM file of CA certificates also trusted for an https OMS_JWT_JWKS_URL, beside the
+    /// public roots compiled in (for an issuer with a private CA).
+    #[arg(long, env = "OMS_JWT_JWKS_CA_FILE", global = true)]
+    pub jwt_jwks_ca_file: Option<PathBuf>,
     /// PEM public key file, for RS256/ES256.
     #[arg(long, env = "OMS_JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<PathBuf>,
@@ -497,7 +501,11 @@ impl Config {
             JwtAlgorithm::Es256 => Some(jsonwebtoken::Algorithm::ES256),
         };
         if let (Some(algorithm), Some(url)) = (algorithm, &self.jwt_jwks_url) {
-            let jwks = crate::jwks::Jwks::new(url, crate::jwks::REFETCH_AT_MOST_EVERY)?;
+            let jwks = crate::jwks::Jwks::with_ca_file(
+                url,
+                crate::jwks::REFETCH_AT_MOST_EVERY,
+                self.jwt_jwks_ca_file.as_deref(),
+            )?;
             return AuthKeys::jwks(algorithm, jwks, &self.jwt_issuer, audience);
         }
         if let Some(algorithm) = algorithm {
