@@ -30,7 +30,7 @@ const _: () = assert!(
 /// A search page whose orders came to more than [`MAX_SEARCH_PAGE_BYTES`]; the store stops
 /// reading at the order that passes it.
 #[derive(Debug, thiserror::Error)]
-#[error("the orders of this page are more than {} MiB as JSON; ask for a smaller size", MAX_SEARCH_PAGE_BYTES >> 20)]
+#[error("is too large for these orders: the page would be more than {} MiB of JSON; ask for a smaller size", MAX_SEARCH_PAGE_BYTES >> 20)]
 pub struct PageTooLarge;
 
 /// A search page whose orders pass this many bytes takes room from the server-wide budget
