@@ -56,13 +56,9 @@ impl PageMemory {
     /// [`MAX_SEARCH_PAGE_BYTES`], taken at once. A page takes room once and never waits while
     /// holding some, so waiting pages cannot hold each other up.
     pub async fn reserve(read: usize, more: usize) -> PageMemory {
-        let most = read
-            .saturating_add(more.saturating_mul(MAX_ORDER_BYTES))
-            .min(MAX_SEARCH_PAGE_BYTES + MAX_ORDER_BYTES);
-        let mib = most.div_ceil(1024 * 1024) as u32;
         let permit = LARGE_PAGES
             .clone()
-            .acquire_many_owned(mib.min(LARGE_PAGES_BUDGET_MIB))
+            .acquire_many_owned(room_mib(read, more))
             .await
             .expect("the budget is never closed");
         PageMemory(Some(permit))
@@ -71,6 +67,16 @@ impl PageMemory {
     pub fn is_reserved(&self) -> bool {
         self.0.is_some()
     }
+}
+
+/// The MiB [`PageMemory::reserve`] takes: the page's bytes so far and `more` orders of the
+/// largest size, up to where the page would be refused (the order that passes the bound is
+/// read before the page is given up), and never more than the whole budget.
+fn room_mib(read: usize, more: usize) -> u32 {
+    let most = read
+        .saturating_add(more.saturating_mul(MAX_ORDER_BYTES))
+        .min(MAX_SEARCH_PAGE_BYTES + MAX_ORDER_BYTES);
+    (most.div_ceil(1024 * 1024) as u32).min(LARGE_PAGES_BUDGET_MIB)
 }
 
 /// The length of `value` as JSON, without building the text.
@@ -114,6 +120,22 @@ mod tests {
     fn lengths_are_those_of_the_json_text() {
         let v = json!({"a": [1, "two", null], "b": {"c": true}});
         assert_eq!(json_len(&v), serde_json::to_string(&v).unwrap().len());
+    }
+
+    #[test]
+    fn a_large_page_takes_room_for_what_it_can_still_come_to() {
+        const MIB: usize = 1024 * 1024;
+        // The last row of the page: only what it read.
+        assert_eq!(room_mib(MIB + 1, 0), 2);
+        // Two more rows of at most 512 KiB each.
+        assert_eq!(room_mib(MIB + 1, 2), 3);
+        // Many more rows: up to the bound and the order that would pass it, which one budget
+        // holds, so a page can always get its room once the others have given theirs back.
+        assert_eq!(
+            room_mib(MIB + 1, 400),
+            (MAX_SEARCH_PAGE_BYTES + MAX_ORDER_BYTES).div_ceil(MIB) as u32
+        );
+        assert!(room_mib(usize::MAX, usize::MAX) <= LARGE_PAGES_BUDGET_MIB);
     }
 
     #[test]
