@@ -32,6 +32,11 @@ impl Config {
         let floor = self.request_timeout.max(1) + 5;
         Duration::from_secs(self.idle_timeout.unwrap_or(floor).max(floor))
     }
+
+    /// How long a client has to send a request head (see `connections::serve`).
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout.max(1))
+    }
 }
 
 impl Cli {
@@ -281,11 +286,15 @@ pub struct Config {
         global = true
     )]
     pub jwt_algorithm: JwtAlgorithm,
-    /// An http:// URL of the external issuer's JWKS, for RS256/ES256 instead of a PEM key:
-    /// keys are fetched and cached by kid, and fetched again (at most once a minute) when a
-    /// token names an unknown kid.
+    /// An http:// or https:// URL of the external issuer's JWKS, for RS256/ES256 instead of a
+    /// PEM key: keys are fetched and cached by kid, and fetched again (at most once a minute)
+    /// when a token names an unknown kid.
     #[arg(long, env = "OMS_JWT_JWKS_URL", global = true)]
     pub jwt_jwks_url: Option<String>,
+    /// PEM file of CA certificates also trusted for an https OMS_JWT_JWKS_URL, beside the
+    /// public roots compiled in (for an issuer with a private CA).
+    #[arg(long, env = "OMS_JWT_JWKS_CA_FILE", global = true)]
+    pub jwt_jwks_ca_file: Option<PathBuf>,
     /// PEM public key file, for RS256/ES256.
     #[arg(long, env = "OMS_JWT_PUBLIC_KEY", global = true)]
     pub jwt_public_key: Option<PathBuf>,
@@ -337,6 +346,16 @@ pub struct Config {
     /// the request timeout plus 5 s (the default).
     #[arg(long, env = "OMS_IDLE_TIMEOUT", global = true)]
     pub idle_timeout: Option<u64>,
+    /// Seconds a client has to send a whole request head (request line and headers), however
+    /// steadily it trickles; also how long a keep-alive connection waits for its next request.
+    #[arg(
+        long,
+        env = "OMS_HEADER_READ_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    pub header_read_timeout: u64,
     /// 408 or 503 for a request that timed out.
     #[arg(long, env = "OMS_TIMEOUT_STATUS", default_value_t = 408, global = true)]
     pub timeout_status: u16,
@@ -482,7 +501,11 @@ impl Config {
             JwtAlgorithm::Es256 => Some(jsonwebtoken::Algorithm::ES256),
         };
         if let (Some(algorithm), Some(url)) = (algorithm, &self.jwt_jwks_url) {
-            let jwks = crate::jwks::Jwks::new(url, crate::jwks::REFETCH_AT_MOST_EVERY)?;
+            let jwks = crate::jwks::Jwks::with_ca_file(
+                url,
+                crate::jwks::REFETCH_AT_MOST_EVERY,
+                self.jwt_jwks_ca_file.as_deref(),
+            )?;
             return AuthKeys::jwks(algorithm, jwks, &self.jwt_issuer, audience);
         }
         if let Some(algorithm) = algorithm {

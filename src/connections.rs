@@ -8,8 +8,10 @@
 //!   read its response. `idle` is longer than the request timeout, so a request still being
 //!   worked on is never cut: its response is written before the connection can count as idle.
 //!
-//! A client that trickles a byte at a time keeps its connection; the cap bounds how many such
-//! connections there can be.
+//! - A request head (request line and headers) must arrive whole within the header-read
+//!   deadline, however steadily it trickles in: without it, a client sending one byte just
+//!   inside each idle period would keep its connection for ever. hyper enforces it (`serve`),
+//!   and it also bounds how long a keep-alive connection waits for its next request.
 
 use std::future::Future;
 use std::io;
@@ -19,11 +21,18 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::serve::Listener;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
+use tower::ServiceExt;
 
 pub struct GuardedListener {
     inner: TcpListener,
@@ -59,6 +68,48 @@ impl Listener for GuardedListener {
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
+}
+
+/// Serves `app` over HTTP/1.1 on the listener's connections until `shutdown` resolves; then stops
+/// accepting at once and resolves when the connections it has are finished (each finishes the
+/// request it is serving and closes; idle ones close at once). Handlers get the peer's address
+/// as `ConnectInfo<SocketAddr>`.
+///
+/// `axum::serve` does the same but leaves hyper's header-read deadline off (it sets no timer),
+/// so this drives hyper's connection builder directly.
+pub async fn serve(
+    mut listener: GuardedListener,
+    app: Router,
+    header_read: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_read);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let service = app
+            .clone()
+            .map_request(move |mut request: axum::http::Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                request
+            });
+        let connection = graceful
+            .watch(http.serve_connection(TokioIo::new(io), TowerToHyperService::new(service)));
+        tokio::spawn(async move {
+            // A connection's end (closed by the peer, idle, a head too slow) is no server error.
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection closed");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// A connection that holds one of the listener's slots until it closes, and fails once nothing

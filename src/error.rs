@@ -171,6 +171,7 @@ impl From<crate::store::StoreError> for ApiError {
                 metrics::counter!("oms_db_unavailable_total").increment(1);
                 ApiError::Unavailable("the database is unavailable, retry shortly".into())
             }
+            StoreError::PageTooLarge(e) => ApiError::field("size", e.to_string()),
             StoreError::Other(e) => ApiError::Internal(e),
         }
     }

@@ -2,14 +2,20 @@
 //! cached by `kid`, and fetched again when a token names a `kid` the cache lacks (the issuer
 //! rotated), at most once per [`REFETCH_AT_MOST_EVERY`] so that tokens with made-up kids cannot
 //! make the server hammer the issuer.
+//!
+//! The URL may be `http://` or `https://`. An https issuer is trusted through Mozilla's roots,
+//! compiled in (webpki-roots), and, when given, the certificates of a PEM file of our own
+//! (`OMS_JWT_JWKS_CA_FILE`, for an issuer with a private CA).
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::path::Path;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -25,7 +31,7 @@ const MAX_JWKS_BYTES: usize = 256 * 1024;
 pub struct Jwks {
     url: hyper::Uri,
     refetch_every: Duration,
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
     keys: RwLock<HashMap<String, DecodingKey>>,
     /// When the last fetch started; held across the fetch so that concurrent misses wait for
     /// one fetch instead of starting their own.
@@ -35,16 +41,31 @@ pub struct Jwks {
 impl Jwks {
     /// `refetch_every` is [`REFETCH_AT_MOST_EVERY`] outside tests.
     pub fn new(url: &str, refetch_every: Duration) -> anyhow::Result<Jwks> {
+        Jwks::with_ca_file(url, refetch_every, None)
+    }
+
+    /// As [`Jwks::new`], an https issuer also trusted when its certificate chains to one in
+    /// `ca_file` (PEM).
+    pub fn with_ca_file(
+        url: &str,
+        refetch_every: Duration,
+        ca_file: Option<&Path>,
+    ) -> anyhow::Result<Jwks> {
         let url: hyper::Uri = url.parse().context("OMS_JWT_JWKS_URL is not a URL")?;
         anyhow::ensure!(
-            url.scheme_str() == Some("http"),
-            "OMS_JWT_JWKS_URL must be an http:// URL (for an https issuer, serve its JWKS \
-             through a local proxy or use OMS_JWT_PUBLIC_KEY)"
+            matches!(url.scheme_str(), Some("http" | "https")) && url.host().is_some(),
+            "OMS_JWT_JWKS_URL must be an http:// or https:// URL"
         );
+        let tls = tls_config(ca_file)?;
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
         Ok(Jwks {
             url,
             refetch_every,
-            client: Client::builder(TokioExecutor::new()).build_http(),
+            client: Client::builder(TokioExecutor::new()).build(connector),
             keys: RwLock::new(HashMap::new()),
             last_fetch: Mutex::new(None),
         })
@@ -111,4 +132,42 @@ impl Jwks {
             })
             .collect())
     }
+}
+
+/// Mozilla's roots, and those of `ca_file`; ring as the crypto provider, named here rather than
+/// installed process-wide.
+fn tls_config(ca_file: Option<&Path>) -> anyhow::Result<rustls::ClientConfig> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = ca_file {
+        let shown = path.display();
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(path)
+            .with_context(|| format!("reading OMS_JWT_JWKS_CA_FILE {shown}"))?
+        {
+            let cert = cert.with_context(|| format!("OMS_JWT_JWKS_CA_FILE {shown}"))?;
+            roots
+                .add(cert)
+                .with_context(|| format!("a certificate of OMS_JWT_JWKS_CA_FILE {shown}"))?;
+            added += 1;
+        }
+        anyhow::ensure!(
+            added > 0,
+            "OMS_JWT_JWKS_CA_FILE {shown} holds no PEM certificate"
+        );
+    }
+    // rustls deprecates ring's provider for lacking post-quantum key exchange, which guards
+    // secrets recorded now against decryption later; a JWKS is public keys, and TLS here is
+    // for their authenticity. ring builds without cmake, unlike aws-lc-rs.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS setup")?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }

@@ -1,5 +1,3 @@
-use axum::serve::ListenerExt;
-use std::future::IntoFuture;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -170,29 +168,30 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     ));
     let grace = Duration::from_secs(config.shutdown_grace);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // The peer's address feeds the token endpoints' per-address limit on failed secrets.
-    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let listener = oms::connections::GuardedListener::new(
         listener,
         config.max_connections,
         config.idle_timeout(),
-    )
-    // `tap_io` only so that the peer address reaches handlers (axum provides `ConnectInfo`
-    // for a tapped listener's address).
-    .tap_io(|_| ());
-    let server = axum::serve(listener, service).with_graceful_shutdown(async move {
-        shutdown_signal(signals).await;
-        let _ = stop_tx.send(true);
-    });
-    let mut server = std::pin::pin!(server.into_future());
+    );
+    // The peer's address reaches handlers as `ConnectInfo`: it feeds the token endpoints'
+    // per-address limit on failed secrets.
+    let server = oms::connections::serve(
+        listener,
+        app(state),
+        config.header_read_timeout(),
+        async move {
+            shutdown_signal(signals).await;
+            let _ = stop_tx.send(true);
+        },
+    );
+    let mut server = std::pin::pin!(server);
     let mut stop = stop_rx;
     tokio::select! {
-        result = &mut server => result?,
+        () = &mut server => {}
         _ = stop.wait_for(|s| *s) => {
             // Stop accepting at once; in-flight requests get the grace period to finish.
-            match tokio::time::timeout(grace, &mut server).await {
-                Ok(result) => result?,
-                Err(_) => tracing::warn!(?grace, "grace period over; closing with requests in flight"),
+            if tokio::time::timeout(grace, &mut server).await.is_err() {
+                tracing::warn!(?grace, "grace period over; closing with requests in flight");
             }
         }
     }

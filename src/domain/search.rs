@@ -170,10 +170,13 @@ impl SearchQuery {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
+    /// The share of the server's memory budget a large page holds until it is dropped: the
+    /// handlers keep the page until its response body is built (`domain::size`).
+    pub memory: crate::domain::size::PageMemory,
 }
 
 impl<T> Page<T> {

@@ -54,6 +54,9 @@ pub enum StoreError {
     /// The database cannot be reached (pool timeout, connection refused): worth a retry later.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// A search page's orders passed `MAX_SEARCH_PAGE_BYTES`.
+    #[error(transparent)]
+    PageTooLarge(#[from] crate::domain::size::PageTooLarge),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -217,6 +220,9 @@ fn is_not_up_yet(error: &anyhow::Error) -> bool {
 fn classify(err: sqlx::Error) -> StoreError {
     match err {
         sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Decode(e) if e.is::<crate::domain::size::PageTooLarge>() => {
+            StoreError::PageTooLarge(crate::domain::size::PageTooLarge)
+        }
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
             StoreError::Unavailable(err.to_string())
         }

@@ -196,10 +196,8 @@ impl OrderStore for PgStore {
     }
 
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
-        let (total, items) = self
-            .run(async |c| Postgres::search(c, client_id, query, plan).await)
-            .await?;
-        Ok(Page { items, total })
+        self.run(async |c| Postgres::search(c, client_id, query, plan).await)
+            .await
     }
 
     async fn history(&self, client_id: &str, order_id: &str) -> StoreResult<Vec<HistoryEvent>> {

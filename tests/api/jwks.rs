@@ -1,6 +1,7 @@
 //! An external issuer's keys from its JWKS (issue 19, signing keys): served on loopback by the
-//! test, fetched on first need, cached by kid, fetched again for an unknown kid at most once per
-//! interval (a minute in production, one second here).
+//! test, over http and over https with a self-signed certificate, fetched on first need, cached
+//! by kid, fetched again for an unknown kid at most once per interval (a minute in production,
+//! one second here).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -158,4 +159,109 @@ async fn the_api_accepts_tokens_of_the_jwks_keys() {
     assert_eq!(get(token(KEY_B, "a", "c1")).await, StatusCode::UNAUTHORIZED);
     assert_eq!(get(token(KEY_B, "z", "c1")).await, StatusCode::UNAUTHORIZED);
     test.finish().await;
+}
+
+/// Serves `set` over https on loopback with a new self-signed certificate for 127.0.0.1; returns
+/// the URL, the certificate (PEM) and how many JWKS requests arrived over an accepted TLS session.
+async fn serve_https(set: JwkSet) -> (String, String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_rustls::rustls;
+
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let cert_pem = certified.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.key_pair.serialize_der().into());
+    // The test's own TLS server; see src/jwks.rs on ring's deprecation.
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = serde_json::to_vec(&set).unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let seen = requests.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, body, seen) = (acceptor.clone(), body.clone(), seen.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends here.
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut head = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                seen.fetch_add(1, Ordering::SeqCst);
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.write_all(&body).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (format!("https://{addr}/jwks.json"), cert_pem, requests)
+}
+
+/// Issue 19 item 5: an https JWKS, trusted through `OMS_JWT_JWKS_CA_FILE`; without that file
+/// the self-signed issuer is not trusted (the public roots do not include it) and its tokens
+/// are refused.
+#[tokio::test]
+async fn an_https_jwks_is_trusted_through_the_ca_file() {
+    let set = JwkSet {
+        keys: vec![jwk(KEY_A, "a")],
+    };
+    let (url, cert_pem, requests) = serve_https(set).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("issuer-ca.pem");
+    std::fs::write(&ca_file, &cert_pem).unwrap();
+
+    let trusted = Jwks::with_ca_file(&url, Duration::from_secs(60), Some(&ca_file)).unwrap();
+    let keys = AuthKeys::jwks(Algorithm::ES256, trusted, "idp", None).unwrap();
+    let caller = keys
+        .verify_fetching(&token(KEY_A, "a", "c1"))
+        .await
+        .unwrap();
+    assert_eq!(caller.client_id, "c1");
+    assert_eq!(requests.load(Ordering::SeqCst), 1);
+
+    let untrusted = Jwks::new(&url, Duration::from_secs(60)).unwrap();
+    let keys = AuthKeys::jwks(Algorithm::ES256, untrusted, "idp", None).unwrap();
+    assert!(matches!(
+        keys.verify_fetching(&token(KEY_A, "a", "c1")).await,
+        Err(oms::error::ApiError::Unauthorized(_))
+    ));
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        1,
+        "no request got past the TLS handshake"
+    );
+
+    // A CA file that holds no certificate is a configuration error at start, not a silent miss.
+    let empty = dir.path().join("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let error = Jwks::with_ca_file(&url, Duration::from_secs(60), Some(&empty))
+        .err()
+        .expect("refused");
+    assert!(
+        format!("{error:#}").contains("no PEM certificate"),
+        "{error:#}"
+    );
+    let error = Jwks::new("ftp://127.0.0.1/jwks.json", Duration::from_secs(60))
+        .err()
+        .expect("refused");
+    assert!(format!("{error:#}").contains("https://"), "{error:#}");
 }

@@ -134,7 +134,7 @@ pub async fn replace(
     tag = "Fulfillment Orders",
     operation_id = "fulfillmentFindOrders",
     summary = "Find Orders (all order data)",
-    description = "Without a date criterion only orders created in the last six months are searched.",
+    description = "Without a date criterion only orders created in the last six months are searched. A page whose orders come to more than 12 MiB as stored JSON is refused with 400 naming size: ask for a smaller size (a page of the default size always fits).",
     params(("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
     request_body(content = SearchIn, example = crate::http::openapi_examples::fulfillment_search),
     responses(
@@ -161,6 +161,7 @@ pub async fn search(
     tag = "Fulfillment Orders",
     operation_id = "fulfillmentFindOrderStatuses",
     summary = "Find Orders (status subset)",
+    description = "Without a date criterion only orders created in the last six months are searched. The bound on a page is that of the whole-order search: the orders are read whole. A page whose orders come to more than 12 MiB as stored JSON is refused with 400 naming size: ask for a smaller size (a page of the default size always fits).",
     params(("X-PB-TransactionId" = String, Header, pattern = "^[A-Za-z0-9_-]{1,25}$", description = "Required. 1-25 letters, digits, hyphens or underscores; echoed back. On create it is the idempotency key (24 h)."), PageQuery),
     request_body(content = SearchIn, example = crate::http::openapi_examples::fulfillment_search),
     responses(

@@ -154,7 +154,7 @@ fn parse_filter(p: &mut Problems, at: &str, f: &FilterIn) -> Option<Filter> {
     tag = "Order",
     operation_id = "searchOrders",
     summary = "Search Orders",
-    description = "Filters: orderId, orderNumber, status, tagIds, itemId, createDate ([from] or [from, to]), customerId; values are case-insensitive, OR-ed within a filter, filters AND-ed. Without createDate only the last six months are searched. page is from 0; size 0 or absent means 20 (at most 500).",
+    description = "Filters: orderId, orderNumber, status, tagIds, itemId, createDate ([from] or [from, to]), customerId; values are case-insensitive, OR-ed within a filter, filters AND-ed. Without createDate only the last six months are searched. page is from 0; size 0 or absent means 20 (at most 500). A page whose orders come to more than 12 MiB as stored JSON is refused with 400 naming size: ask for a smaller size (a page of the default size always fits).",
     request_body(content = SearchIn, example = crate::http::openapi_examples::sendpro_search),
     responses(
         (status = 200, description = "Requested order has been retrived sucessfully.", body = SearchPage),

@@ -17,6 +17,7 @@ pub(super) use search::{KeyOrder, sort_matches};
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use sqlx::error::BoxDynError;
 use sqlx::postgres::PgQueryResult;
 use sqlx::sqlite::SqliteQueryResult;
@@ -28,7 +29,11 @@ use builder::{Param, Sql};
 use super::{IdempotencyRecord, Reindex};
 use crate::domain::Order;
 use crate::domain::history::{EventKind, HistoryEvent};
+use crate::domain::search::Page;
 use crate::domain::search::SearchQuery;
+use crate::domain::size::{
+    LARGE_PAGE_BYTES, MAX_SEARCH_PAGE_BYTES, PageMemory, PageTooLarge, json_len,
+};
 
 /// Parameters one statement may bind: SQLite's default limit (PostgreSQL allows 65,535).
 const MAX_PARAMS: usize = 32_766;
@@ -91,7 +96,7 @@ pub(super) trait Statements: Database {
         client_id: &str,
         query: &SearchQuery,
         plan: fn(&SearchQuery, u64) -> KeyOrder,
-    ) -> Result<(u64, Vec<Order>), sqlx::Error>;
+    ) -> Result<Page<Order>, sqlx::Error>;
 
     /// Reachable and migrated.
     async fn ping(conn: &mut Self::Connection) -> Result<(), sqlx::Error>;
@@ -312,7 +317,7 @@ where
         client_id: &str,
         query: &SearchQuery,
         plan: fn(&SearchQuery, u64) -> KeyOrder,
-    ) -> Result<(u64, Vec<Order>), sqlx::Error> {
+    ) -> Result<Page<Order>, sqlx::Error> {
         let mut count = Sql::new("SELECT COUNT(*)");
         search::push_from_where(&mut count, client_id, query);
         let args = DB::arguments(&count.params).map_err(sqlx::Error::Encode)?;
@@ -323,10 +328,31 @@ where
         let mut page = Sql::default();
         search::push_page(&mut page, client_id, query, plan(query, total));
         let args = DB::arguments(&page.params).map_err(sqlx::Error::Encode)?;
-        let docs: Vec<(Json<Order>,)> = sqlx::query_as_with(&page.text, args)
-            .fetch_all(&mut *conn)
-            .await?;
-        Ok((total, docs.into_iter().map(|(Json(o),)| o).collect()))
+        // Row by row, so that a page too large is given up at the order that passes the bound
+        // rather than read whole first.
+        let mut rows =
+            sqlx::query_as_with::<_, (Json<Order>,), _>(&page.text, args).fetch(&mut *conn);
+        let (mut items, mut bytes) = (Vec::new(), 0);
+        let mut memory = PageMemory::default();
+        let rows_at_most = total
+            .saturating_sub(query.offset())
+            .min(u64::from(query.size)) as usize;
+        while let Some((Json(order),)) = rows.try_next().await? {
+            bytes += json_len(&order);
+            if bytes > MAX_SEARCH_PAGE_BYTES {
+                return Err(sqlx::Error::Decode(Box::new(PageTooLarge)));
+            }
+            items.push(order);
+            if bytes > LARGE_PAGE_BYTES && !memory.is_reserved() {
+                let more = rows_at_most.saturating_sub(items.len());
+                memory = PageMemory::reserve(bytes, more).await;
+            }
+        }
+        Ok(Page {
+            items,
+            total,
+            memory,
+        })
     }
 
     async fn ping(conn: &mut DB::Connection) -> Result<(), sqlx::Error> {
