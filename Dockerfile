@@ -10,9 +10,10 @@
 FROM rust:1-bookworm AS builder
 WORKDIR /app
 
-# Dependencies first, against placeholder sources, so this layer is reused until Cargo.toml or
-# Cargo.lock change.
+# Dependencies first, against placeholder sources, so this layer is reused until Cargo.toml,
+# Cargo.lock or .cargo/config.toml change (the latter sets jemalloc's build-time options).
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
 RUN mkdir src \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
