@@ -10,6 +10,7 @@ mod openapi_links;
 pub mod ordermanagement;
 mod strict_json;
 pub mod token;
+pub mod webhooks;
 
 use axum::BoxError;
 use axum::Router;
@@ -54,6 +55,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .nest(FULFILLMENT_BASE, fulfillment::routes())
         .nest(SENDPRO_BASE, ordermanagement::routes())
         .merge(token::routes())
+        .nest("/oms/v1/webhooks", webhooks::routes())
 }
 
 /// The whole application; `main` and every test use this same router.

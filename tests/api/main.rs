@@ -48,3 +48,4 @@ mod several_servers;
 mod sqlite_statistics;
 mod token_endpoints;
 mod token_revocation;
+mod webhooks;
