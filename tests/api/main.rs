@@ -49,3 +49,6 @@ mod sqlite_statistics;
 mod token_endpoints;
 mod token_revocation;
 mod webhooks;
+#[macro_use]
+mod webhooks_receiver;
+mod webhooks_delivery;
