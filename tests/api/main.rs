@@ -52,3 +52,4 @@ mod webhooks;
 #[macro_use]
 mod webhooks_receiver;
 mod webhooks_delivery;
+mod webhooks_processes;
