@@ -178,8 +178,8 @@ impl WebhookStore for PgStore {
             .await
     }
 
-    async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
-        self.run(async |c| Postgres::record_attempt(c, attempt).await)
+    async fn record_attempts(&self, attempts: &[AttemptRecord]) -> StoreResult<()> {
+        self.run(async |c| Postgres::record_attempts(c, attempts).await)
             .await
     }
 

@@ -207,9 +207,9 @@ impl WebhookStore for SqliteStore {
             .map_err(classify)
     }
 
-    async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()> {
+    async fn record_attempts(&self, attempts: &[AttemptRecord]) -> StoreResult<()> {
         let mut conn = self.writer().await?;
-        Sqlite::record_attempt(&mut conn, attempt)
+        Sqlite::record_attempts(&mut conn, attempts)
             .await
             .map_err(classify)
     }

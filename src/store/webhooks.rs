@@ -129,9 +129,9 @@ pub trait WebhookStore: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<Claimed>>;
 
-    /// Logs an attempt and moves its delivery on (and disables the endpoint on `GiveUp`),
-    /// atomically.
-    async fn record_attempt(&self, attempt: &AttemptRecord) -> StoreResult<()>;
+    /// Logs attempts and moves their deliveries on (and disables an endpoint on `GiveUp`), in
+    /// one transaction: one commit for many deliveries.
+    async fn record_attempts(&self, attempts: &[AttemptRecord]) -> StoreResult<()>;
 
     /// An endpoint's attempts, newest first, those with an id below `before` when given.
     async fn attempts(

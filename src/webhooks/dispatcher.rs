@@ -12,7 +12,7 @@ use chrono::SecondsFormat;
 use rand::Rng;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, mpsc};
 
 use super::{MAX_RESPONSE_BYTES, WebhookSettings, guard, now_ms, signing};
 use crate::store::OrderStore;
@@ -20,20 +20,26 @@ use crate::store::webhooks::{AttemptRecord, Claimed, Next};
 
 /// Runs until the task is aborted.
 pub async fn run(store: Arc<dyn OrderStore>, settings: WebhookSettings) {
-    let dispatcher = match Dispatcher::new(store, settings) {
+    let (records, recorded) = mpsc::unbounded_channel();
+    let dispatcher = match Dispatcher::new(store.clone(), settings, records) {
         Ok(d) => Arc::new(d),
         Err(error) => {
             tracing::error!(%error, "the webhook delivery client cannot be built; no deliveries");
             return;
         }
     };
-    let slots = Arc::new(Semaphore::new(dispatcher.settings.concurrency.max(1)));
+    let recorder = tokio::spawn(record(store, recorded));
+    let _recorder = AbortOnDrop(recorder);
+    let slots_total = dispatcher.settings.concurrency.max(1);
+    let slots = Arc::new(Semaphore::new(slots_total));
     loop {
-        // At least one free slot before asking for work, then as many deliveries as there are.
-        let Ok(first) = slots.clone().acquire_owned().await else {
+        // Busy, it waits for half the slots, so that one lease statement takes many deliveries
+        // instead of one each; idle, that is all of them at once.
+        let Ok(half) = slots.acquire_many((slots_total as u32).div_ceil(2)).await else {
             return;
         };
-        let free = slots.available_permits() as u32 + 1;
+        drop(half);
+        let free = slots.available_permits() as u32;
         let now = now_ms();
         let lease_until = now + dispatcher.lease().as_millis() as i64;
         let claimed = match dispatcher
@@ -44,20 +50,14 @@ pub async fn run(store: Arc<dyn OrderStore>, settings: WebhookSettings) {
             Ok(claimed) => claimed,
             Err(error) => {
                 tracing::warn!(%error, "looking for webhook deliveries failed; retrying");
-                drop(first);
                 tokio::time::sleep(dispatcher.settings.poll * 4).await;
                 continue;
             }
         };
         let idle = (claimed.len() as u32) < free;
-        let mut first = Some(first);
         for delivery in claimed {
-            let slot = match first.take() {
-                Some(slot) => slot,
-                None => match slots.clone().acquire_owned().await {
-                    Ok(slot) => slot,
-                    Err(_) => return,
-                },
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
             };
             let dispatcher = dispatcher.clone();
             tokio::spawn(async move {
@@ -65,10 +65,36 @@ pub async fn run(store: Arc<dyn OrderStore>, settings: WebhookSettings) {
                 drop(slot);
             });
         }
-        drop(first);
         if idle {
             tokio::time::sleep(dispatcher.settings.poll).await;
         }
+    }
+}
+
+/// Writes the attempts as they come, all that have arrived in one transaction: one commit for
+/// many deliveries, where a commit each would cost as much as the change that queued them.
+async fn record(store: Arc<dyn OrderStore>, mut attempts: mpsc::UnboundedReceiver<AttemptRecord>) {
+    let mut batch = Vec::new();
+    while attempts.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        // One order of row locks for every process: an endpoint disabled by two at once cannot
+        // deadlock them.
+        batch.sort_by(|a, b| (&a.endpoint_id, a.delivery_id).cmp(&(&b.endpoint_id, b.delivery_id)));
+        if let Err(error) = store.record_attempts(&batch).await {
+            // Their leases run out and they are sent again: at least once.
+            tracing::warn!(%error, attempts = batch.len(), "recording webhook attempts failed");
+        }
+        batch.clear();
+    }
+}
+
+/// Attempts one transaction records at most.
+const RECORD_BATCH: usize = 256;
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -76,10 +102,15 @@ struct Dispatcher {
     store: Arc<dyn OrderStore>,
     settings: WebhookSettings,
     client: reqwest::Client,
+    records: mpsc::UnboundedSender<AttemptRecord>,
 }
 
 impl Dispatcher {
-    fn new(store: Arc<dyn OrderStore>, settings: WebhookSettings) -> reqwest::Result<Dispatcher> {
+    fn new(
+        store: Arc<dyn OrderStore>,
+        settings: WebhookSettings,
+        records: mpsc::UnboundedSender<AttemptRecord>,
+    ) -> reqwest::Result<Dispatcher> {
         let mut client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(settings.timeout)
@@ -93,6 +124,7 @@ impl Dispatcher {
             store,
             client: client.build()?,
             settings,
+            records,
         })
     }
 
@@ -127,10 +159,9 @@ impl Dispatcher {
             error,
             next,
         };
-        if let Err(error) = self.store.record_attempt(&record).await {
-            // The lease runs out and the delivery is sent again: at least once.
-            tracing::warn!(%error, delivery = delivery.id, "recording a webhook attempt failed");
-        }
+        // Only gone when the dispatcher is stopping: the lease runs out, the delivery is sent
+        // again.
+        let _ = self.records.send(record);
     }
 
     fn after_failure(&self, delivery: &Claimed, now: i64, error: &str) -> Next {

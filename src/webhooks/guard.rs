@@ -177,6 +177,13 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn the_delivery_resolver_refuses_names_of_private_addresses() {
+        let name: Name = "localhost".parse().unwrap();
+        let refused = PublicOnly.resolve(name).await.err().expect("refused");
+        assert!(refused.to_string().contains("private"), "{refused}");
+    }
+
     #[test]
     fn ip_literals_are_checked_without_a_resolver() {
         let url = Url::parse("http://127.0.0.1:8080/x").unwrap();

@@ -283,7 +283,7 @@ both!(
             .unwrap();
         assert!(again.is_empty(), "{again:?}");
         app.store
-            .record_attempt(&AttemptRecord {
+            .record_attempts(&[AttemptRecord {
                 delivery_id: first.id,
                 endpoint_id: first.endpoint_id.clone(),
                 attempted_at: now,
@@ -291,7 +291,7 @@ both!(
                 latency_ms: 3,
                 error: None,
                 next: Next::Delivered,
-            })
+            }])
             .await
             .unwrap();
         let next = app

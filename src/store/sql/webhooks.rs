@@ -79,9 +79,9 @@ pub(in crate::store) trait WebhookStatements: Database {
         limit: u32,
         lock: &str,
     ) -> Result<Vec<Claimed>, sqlx::Error>;
-    async fn record_attempt(
+    async fn record_attempts(
         conn: &mut Self::Connection,
-        a: &AttemptRecord,
+        attempts: &[AttemptRecord],
     ) -> Result<(), sqlx::Error>;
     async fn attempts(
         conn: &mut Self::Connection,
@@ -255,58 +255,60 @@ where
         query.fetch_all(conn).await
     }
 
-    async fn record_attempt(
+    async fn record_attempts(
         conn: &mut DB::Connection,
-        a: &AttemptRecord,
+        attempts: &[AttemptRecord],
     ) -> Result<(), sqlx::Error> {
         let mut tx = conn.begin().await?;
-        sqlx::query(
-            "INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempted_at, status_code, \
-             latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(a.delivery_id)
-        .bind(a.endpoint_id.as_str())
-        .bind(a.attempted_at)
-        .bind(a.status_code)
-        .bind(a.latency_ms)
-        .bind(a.error.as_deref())
-        .execute(&mut *tx)
-        .await?;
-        let moved = match &a.next {
-            Next::Delivered => sqlx::query(
-                "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
-                 lease_until = NULL, completed_at = $2 WHERE id = $1",
-            )
-            .bind(a.delivery_id)
-            .bind(a.attempted_at),
-            Next::Retry {
-                at,
-                first_failed_at,
-            } => sqlx::query(
-                "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $2, \
-                 first_failed_at = $3, lease_until = NULL WHERE id = $1",
-            )
-            .bind(a.delivery_id)
-            .bind(*at)
-            .bind(*first_failed_at),
-            Next::GiveUp { .. } => sqlx::query(
-                "UPDATE webhook_deliveries SET state = 'failed', attempts = attempts + 1, \
-                 lease_until = NULL, completed_at = $2 WHERE id = $1",
-            )
-            .bind(a.delivery_id)
-            .bind(a.attempted_at),
-        };
-        moved.execute(&mut *tx).await?;
-        if let Next::GiveUp { reason } = &a.next {
+        for a in attempts {
             sqlx::query(
-                "UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, \
-                 updated_at = $3 WHERE id = $1",
+                "INSERT INTO webhook_attempts (delivery_id, endpoint_id, attempted_at, status_code, \
+                 latency_ms, error) VALUES ($1, $2, $3, $4, $5, $6)",
             )
+            .bind(a.delivery_id)
             .bind(a.endpoint_id.as_str())
-            .bind(reason.as_str())
             .bind(a.attempted_at)
+            .bind(a.status_code)
+            .bind(a.latency_ms)
+            .bind(a.error.as_deref())
             .execute(&mut *tx)
             .await?;
+            let moved = match &a.next {
+                Next::Delivered => sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'delivered', attempts = attempts + 1, \
+                     lease_until = NULL, completed_at = $2 WHERE id = $1",
+                )
+                .bind(a.delivery_id)
+                .bind(a.attempted_at),
+                Next::Retry {
+                    at,
+                    first_failed_at,
+                } => sqlx::query(
+                    "UPDATE webhook_deliveries SET attempts = attempts + 1, next_attempt_at = $2, \
+                     first_failed_at = $3, lease_until = NULL WHERE id = $1",
+                )
+                .bind(a.delivery_id)
+                .bind(*at)
+                .bind(*first_failed_at),
+                Next::GiveUp { .. } => sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'failed', attempts = attempts + 1, \
+                     lease_until = NULL, completed_at = $2 WHERE id = $1",
+                )
+                .bind(a.delivery_id)
+                .bind(a.attempted_at),
+            };
+            moved.execute(&mut *tx).await?;
+            if let Next::GiveUp { reason } = &a.next {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET status = 'disabled', disabled_reason = $2, \
+                     updated_at = $3 WHERE id = $1",
+                )
+                .bind(a.endpoint_id.as_str())
+                .bind(reason.as_str())
+                .bind(a.attempted_at)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await
     }
