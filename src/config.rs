@@ -390,6 +390,9 @@ pub struct Config {
     /// Milliseconds between two looks for due deliveries when there is nothing to send.
     #[arg(long, env = "OMS_WEBHOOKS_POLL_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..), global = true)]
     pub webhooks_poll_ms: u64,
+    /// Days finished webhook deliveries and their log are kept.
+    #[arg(long, env = "OMS_WEBHOOKS_KEEP_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub webhooks_keep_days: u64,
     /// Webhook deliveries one process has in flight at once.
     #[arg(long, env = "OMS_WEBHOOKS_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]
     pub webhooks_concurrency: u32,
@@ -445,6 +448,7 @@ impl Config {
             poll: Duration::from_millis(self.webhooks_poll_ms),
             concurrency: self.webhooks_concurrency as usize,
             dispatch: self.webhooks_dispatch,
+            keep: Duration::from_secs(self.webhooks_keep_days * 24 * 3600),
         }
     }
 

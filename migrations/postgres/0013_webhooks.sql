@@ -40,10 +40,12 @@ CREATE TABLE webhook_deliveries (
 );
 -- What the dispatcher looks for: due deliveries, and whether an earlier one of the same order
 -- is still pending for the same endpoint.
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE state = 'pending';
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at, id) WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_head ON webhook_deliveries (endpoint_id, client_id, order_id, id)
     WHERE state = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
+-- The purge of old finished deliveries.
+CREATE INDEX webhook_deliveries_done ON webhook_deliveries (completed_at) WHERE state <> 'pending';
 
 -- The delivery log: one row per attempt.
 CREATE TABLE webhook_attempts (
@@ -56,3 +58,4 @@ CREATE TABLE webhook_attempts (
     error        TEXT
 );
 CREATE INDEX webhook_attempts_endpoint ON webhook_attempts (endpoint_id, id);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id);

@@ -194,6 +194,11 @@ impl WebhookStore for PgStore {
             .await
     }
 
+    async fn purge_deliveries(&self, before: i64, batch: u32) -> StoreResult<u64> {
+        self.run(async |c| Postgres::purge_deliveries(c, before, batch).await)
+            .await
+    }
+
     async fn redeliver(
         &self,
         client_id: &str,

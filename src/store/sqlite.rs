@@ -227,6 +227,13 @@ impl WebhookStore for SqliteStore {
             .map_err(classify)
     }
 
+    async fn purge_deliveries(&self, before: i64, batch: u32) -> StoreResult<u64> {
+        let mut conn = self.writer().await?;
+        Sqlite::purge_deliveries(&mut conn, before, batch)
+            .await
+            .map_err(classify)
+    }
+
     async fn redeliver(
         &self,
         client_id: &str,

@@ -142,6 +142,10 @@ pub trait WebhookStore: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<AttemptRow>>;
 
+    /// Deletes up to `batch` deliveries that finished (delivered or failed) before `before`,
+    /// with their attempts; how many went.
+    async fn purge_deliveries(&self, before: i64, batch: u32) -> StoreResult<u64>;
+
     /// Queues events for the endpoint again, behind what is queued; how many.
     async fn redeliver(
         &self,

@@ -28,8 +28,8 @@ pub async fn run(store: Arc<dyn OrderStore>, settings: WebhookSettings) {
             return;
         }
     };
-    let recorder = tokio::spawn(record(store, recorded));
-    let _recorder = AbortOnDrop(recorder);
+    let _recorder = AbortOnDrop(tokio::spawn(record(store.clone(), recorded)));
+    let _purge = AbortOnDrop(tokio::spawn(purge(store, dispatcher.settings.keep)));
     let slots_total = dispatcher.settings.concurrency.max(1);
     let slots = Arc::new(Semaphore::new(slots_total));
     loop {
@@ -84,6 +84,32 @@ async fn record(store: Arc<dyn OrderStore>, mut attempts: mpsc::UnboundedReceive
             tracing::warn!(%error, attempts = batch.len(), "recording webhook attempts failed");
         }
         batch.clear();
+    }
+}
+
+/// Every ten minutes (the first time a minute after start), the deliveries that finished longer
+/// than `keep` ago go, with their log, a batch at a time so that each delete stays short. With
+/// several processes each purges; a row is deleted once whoever comes first.
+async fn purge(store: Arc<dyn OrderStore>, keep: Duration) {
+    const BATCH: u32 = 1000;
+    let mut tick = tokio::time::interval_at(
+        tokio::time::Instant::now() + Duration::from_secs(60),
+        Duration::from_secs(600),
+    );
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let before = now_ms() - keep.as_millis() as i64;
+        loop {
+            match store.purge_deliveries(before, BATCH).await {
+                Ok(n) if n < u64::from(BATCH) => break,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "purging finished webhook deliveries failed");
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -28,6 +28,8 @@ pub struct WebhookSettings {
     pub concurrency: usize,
     /// Whether this process runs a dispatcher at all (`oms serve`).
     pub dispatch: bool,
+    /// How long finished deliveries (and their log) are kept.
+    pub keep: Duration,
 }
 
 impl Default for WebhookSettings {
@@ -41,6 +43,7 @@ impl Default for WebhookSettings {
             poll: Duration::from_millis(250),
             concurrency: 32,
             dispatch: true,
+            keep: Duration::from_secs(30 * 24 * 3600),
         }
     }
 }

@@ -319,3 +319,63 @@ both!(
         assert_eq!(attempts[0]["eventType"], "order.created");
     }
 );
+
+both!(
+    finished_deliveries_are_purged_after_their_time,
+    |app| async move {
+        let token = app.token("T1");
+        app.post(ENDPOINTS)
+            .bearer(&token)
+            .json(&json!({"url": PUBLIC_URL}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+        let old = create_order(&app, &token, "T1", "old").await;
+        create_order(&app, &token, "T1", "pending").await;
+        let now = oms::webhooks::now_ms();
+        let claimed = app
+            .store
+            .claim_deliveries(now, now + 60_000, 100)
+            .await
+            .unwrap();
+        assert_eq!(claimed.len(), 2);
+        let done = claimed.iter().find(|c| c.order_id == old).unwrap();
+        let day = 24 * 3600 * 1000;
+        app.store
+            .record_attempts(&[AttemptRecord {
+                delivery_id: done.id,
+                endpoint_id: done.endpoint_id.clone(),
+                attempted_at: now - 40 * day,
+                status_code: Some(204),
+                latency_ms: 1,
+                error: None,
+                next: Next::Delivered,
+            }])
+            .await
+            .unwrap();
+        // Finished 40 days ago: kept for a 50-day window, gone for a 30-day one; the pending one
+        // stays whatever its age.
+        assert_eq!(
+            app.store
+                .purge_deliveries(now - 50 * day, 10)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            app.store
+                .purge_deliveries(now - 30 * day, 10)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(app.store.purge_deliveries(now + day, 10).await.unwrap(), 0);
+        let log = app
+            .get(&format!("{ENDPOINTS}/{}/deliveries", done.endpoint_id))
+            .bearer(&token)
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(log.body["attempts"], json!([]), "its log went with it");
+    }
+);

@@ -90,6 +90,11 @@ pub(in crate::store) trait WebhookStatements: Database {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<AttemptRow>, sqlx::Error>;
+    async fn purge_deliveries(
+        conn: &mut Self::Connection,
+        before: i64,
+        batch: u32,
+    ) -> Result<u64, sqlx::Error>;
     async fn redeliver(
         conn: &mut Self::Connection,
         client_id: &str,
@@ -333,6 +338,32 @@ where
         .bind(i64::from(limit))
         .fetch_all(conn)
         .await
+    }
+
+    async fn purge_deliveries(
+        conn: &mut DB::Connection,
+        before: i64,
+        batch: u32,
+    ) -> Result<u64, sqlx::Error> {
+        const FINISHED: &str = "SELECT id FROM webhook_deliveries WHERE state <> 'pending' \
+            AND completed_at < $1 ORDER BY completed_at LIMIT $2";
+        let mut tx = conn.begin().await?;
+        sqlx::query(&format!(
+            "DELETE FROM webhook_attempts WHERE delivery_id IN ({FINISHED})"
+        ))
+        .bind(before)
+        .bind(i64::from(batch))
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query(&format!(
+            "DELETE FROM webhook_deliveries WHERE id IN ({FINISHED})"
+        ))
+        .bind(before)
+        .bind(i64::from(batch))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows())
     }
 
     async fn redeliver(
