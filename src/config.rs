@@ -387,6 +387,34 @@ pub struct Config {
     /// Comma-separated origins allowed by CORS; empty turns CORS off.
     #[arg(long, env = "OMS_CORS_ORIGINS", global = true)]
     pub cors_origins: Option<String>,
+    /// Allow webhook endpoints on loopback, private and link-local addresses (development,
+    /// tests); refused otherwise.
+    #[arg(long, env = "OMS_WEBHOOKS_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set, global = true)]
+    pub webhooks_allow_private: bool,
+    /// Run the webhook dispatcher in this process (`oms serve`).
+    #[arg(long, env = "OMS_WEBHOOKS_DISPATCH", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub webhooks_dispatch: bool,
+    /// Seconds one webhook delivery attempt may take.
+    #[arg(long, env = "OMS_WEBHOOKS_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub webhooks_timeout: u64,
+    /// Milliseconds before the first retry of a failed delivery; each next pause doubles.
+    #[arg(long, env = "OMS_WEBHOOKS_RETRY_BASE_MS", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub webhooks_retry_base_ms: u64,
+    /// Longest pause between two attempts, in milliseconds.
+    #[arg(long, env = "OMS_WEBHOOKS_RETRY_MAX_MS", default_value_t = 3_600_000, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub webhooks_retry_max_ms: u64,
+    /// Seconds a failing delivery is retried before its endpoint is disabled.
+    #[arg(long, env = "OMS_WEBHOOKS_RETRY_FOR", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub webhooks_retry_for: u64,
+    /// Milliseconds between two looks for due deliveries when there is nothing to send.
+    #[arg(long, env = "OMS_WEBHOOKS_POLL_MS", default_value_t = 250, value_parser = clap::value_parser!(u64).range(10..), global = true)]
+    pub webhooks_poll_ms: u64,
+    /// Days finished webhook deliveries and their log are kept.
+    #[arg(long, env = "OMS_WEBHOOKS_KEEP_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..), global = true)]
+    pub webhooks_keep_days: u64,
+    /// Webhook deliveries one process has in flight at once.
+    #[arg(long, env = "OMS_WEBHOOKS_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=1024), global = true)]
+    pub webhooks_concurrency: u32,
 }
 
 impl Config {
@@ -425,7 +453,22 @@ impl Config {
                 fulfillment: Duration::from_secs(self.token_ttl_fulfillment),
                 sendpro: Duration::from_secs(self.token_ttl_sendpro),
             },
+            webhooks: self.webhook_settings(),
         })
+    }
+
+    pub fn webhook_settings(&self) -> crate::webhooks::WebhookSettings {
+        crate::webhooks::WebhookSettings {
+            allow_private: self.webhooks_allow_private,
+            timeout: Duration::from_secs(self.webhooks_timeout),
+            retry_base: Duration::from_millis(self.webhooks_retry_base_ms),
+            retry_max: Duration::from_millis(self.webhooks_retry_max_ms),
+            retry_for: Duration::from_secs(self.webhooks_retry_for),
+            poll: Duration::from_millis(self.webhooks_poll_ms),
+            concurrency: self.webhooks_concurrency as usize,
+            dispatch: self.webhooks_dispatch,
+            keep: Duration::from_secs(self.webhooks_keep_days * 24 * 3600),
+        }
     }
 
     /// Refuses a database URL no backend takes, before anything else is read or opened.

@@ -18,6 +18,7 @@ pub mod service;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use http::app;
 pub use state::AppState;

@@ -159,6 +159,12 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
         .fulfillment
         .max(settings.token_lifetimes.sendpro)
         + Duration::from_secs(120);
+    let dispatcher = settings.webhooks.dispatch.then(|| {
+        tokio::spawn(oms::webhooks::dispatcher::run(
+            store.clone(),
+            settings.webhooks.clone(),
+        ))
+    });
     let state = AppState::with_settings(store.clone(), auth, settings);
     let purge = tokio::spawn(purge_idempotency_records(state.orders.clone()));
     let revocations = tokio::spawn(oms::revocation::keep_fresh(
@@ -197,6 +203,9 @@ async fn serve(config: &Config) -> anyhow::Result<()> {
     }
     purge.abort();
     revocations.abort();
+    if let Some(dispatcher) = dispatcher {
+        dispatcher.abort();
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -9,12 +9,15 @@ use crate::rate_limit::{ClientRateLimit, RateGate};
 use crate::revocation::RevokedKeys;
 use crate::service::OrderService;
 use crate::service::tokens::{TokenLifetimes, TokenService};
+use crate::service::webhooks::WebhookService;
 use crate::store::OrderStore;
+use crate::webhooks::WebhookSettings;
 
 /// Everything a request may need, built once at start-up.
 #[derive(Clone)]
 pub struct AppState {
     pub orders: OrderService,
+    pub webhooks: WebhookService,
     pub tokens: TokenService,
     pub auth: Arc<AuthKeys>,
     /// Kept fresh by `revocation::keep_fresh`, which `serve` runs.
@@ -34,6 +37,9 @@ pub struct HttpSettings {
     pub cors_origins: Vec<String>,
     /// Lifetimes of the tokens the token endpoints issue.
     pub token_lifetimes: TokenLifetimes,
+    /// Webhook endpoints and deliveries (the service checks URLs with it; `serve` runs the
+    /// dispatcher with it).
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for HttpSettings {
@@ -45,6 +51,7 @@ impl Default for HttpSettings {
             rate_limiter: None,
             cors_origins: Vec::new(),
             token_lifetimes: TokenLifetimes::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -62,6 +69,7 @@ impl AppState {
         let auth = Arc::new(auth);
         AppState {
             tokens: TokenService::new(store.clone(), auth.clone(), settings.token_lifetimes),
+            webhooks: WebhookService::new(store.clone(), Arc::new(settings.webhooks.clone())),
             orders: OrderService::new(store),
             auth,
             revoked: Arc::new(RevokedKeys::default()),

@@ -11,6 +11,7 @@ pub mod ordermanagement;
 mod strict_json;
 pub mod token;
 pub mod warehouse;
+pub mod webhooks;
 
 use axum::BoxError;
 use axum::Router;
@@ -56,6 +57,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .nest(SENDPRO_BASE, ordermanagement::routes())
         .nest(warehouse::BASE, warehouse::routes())
         .merge(token::routes())
+        .nest("/oms/v1/webhooks", webhooks::routes())
 }
 
 /// The whole application; `main` and every test use this same router.

@@ -8,6 +8,7 @@ mod idempotency;
 mod order_turns;
 mod orders;
 pub mod tokens;
+pub mod webhooks;
 
 pub use idempotency::{IdempotencyKey, validate_key};
 pub use orders::{Created, OrderService};

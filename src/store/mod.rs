@@ -18,6 +18,7 @@ mod postgres;
 mod sql;
 mod sqlite;
 mod sqlite_deadline;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,6 +33,7 @@ use crate::domain::search::{Page, SearchQuery};
 pub use clients::{ApiClient, ApiClientStore};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use webhooks::WebhookStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConflictKind {
@@ -87,7 +89,7 @@ pub struct Reindex {
 }
 
 #[async_trait]
-pub trait OrderStore: ApiClientStore {
+pub trait OrderStore: ApiClientStore + WebhookStore {
     /// Inserts a new order, its first history event and its idempotency record, atomically.
     async fn insert(
         &self,

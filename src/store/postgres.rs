@@ -10,7 +10,8 @@ use sqlx::{Connection, Postgres};
 
 use super::clients::{ApiClient, ApiClientStore};
 use super::pg_pool::{self, Checkout, PgPool};
-use super::sql::{ClientStatements, KeyOrder, Statements, sort_matches};
+use super::sql::{ClientStatements, KeyOrder, Statements, WebhookStatements, sort_matches};
+use super::webhooks::{AttemptRecord, AttemptRow, Claimed, Endpoint, Redeliver, WebhookStore};
 use super::{
     ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError, StoreOptions,
     StoreResult, classify,
@@ -135,6 +136,78 @@ impl ApiClientStore for PgStore {
             Postgres::rotate_api_client(c, api_key, secret_hash, previous_valid_until).await
         })
         .await
+    }
+}
+
+#[async_trait]
+impl WebhookStore for PgStore {
+    async fn insert_endpoint(&self, endpoint: &Endpoint) -> StoreResult<()> {
+        self.run(async |c| Postgres::insert_endpoint(c, endpoint).await)
+            .await
+    }
+
+    async fn endpoint(&self, client_id: &str, id: &str) -> StoreResult<Option<Endpoint>> {
+        self.run(async |c| Postgres::endpoint(c, client_id, id).await)
+            .await
+    }
+
+    async fn endpoints(&self, client_id: &str) -> StoreResult<Vec<Endpoint>> {
+        self.run(async |c| Postgres::endpoints(c, client_id).await)
+            .await
+    }
+
+    async fn update_endpoint(&self, endpoint: &Endpoint) -> StoreResult<bool> {
+        self.run(async |c| Postgres::update_endpoint(c, endpoint).await)
+            .await
+    }
+
+    async fn delete_endpoint(&self, client_id: &str, id: &str) -> StoreResult<bool> {
+        self.run(async |c| Postgres::delete_endpoint(c, client_id, id).await)
+            .await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        // Dispatchers of other processes skip the rows this one is taking instead of waiting.
+        let lock = " FOR UPDATE OF d SKIP LOCKED";
+        self.run(async |c| Postgres::claim_deliveries(c, now, lease_until, limit, lock).await)
+            .await
+    }
+
+    async fn record_attempts(&self, attempts: &[AttemptRecord]) -> StoreResult<()> {
+        self.run(async |c| Postgres::record_attempts(c, attempts).await)
+            .await
+    }
+
+    async fn attempts(
+        &self,
+        client_id: &str,
+        endpoint_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<AttemptRow>> {
+        self.run(async |c| Postgres::attempts(c, client_id, endpoint_id, before, limit).await)
+            .await
+    }
+
+    async fn purge_deliveries(&self, before: i64, batch: u32) -> StoreResult<u64> {
+        self.run(async |c| Postgres::purge_deliveries(c, before, batch).await)
+            .await
+    }
+
+    async fn redeliver(
+        &self,
+        client_id: &str,
+        endpoint_id: &str,
+        which: &Redeliver,
+        now: i64,
+    ) -> StoreResult<u64> {
+        self.run(async |c| Postgres::redeliver(c, client_id, endpoint_id, which, now).await)
+            .await
     }
 }
 

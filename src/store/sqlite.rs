@@ -16,8 +16,9 @@ use sqlx::sqlite::{
 
 use super::clients::{ApiClient, ApiClientStore};
 use super::pool_wait::acquire;
-use super::sql::{ClientStatements, KeyOrder, Statements};
+use super::sql::{ClientStatements, KeyOrder, Statements, WebhookStatements};
 use super::sqlite_deadline::Deadlined;
+use super::webhooks::{AttemptRecord, AttemptRow, Claimed, Endpoint, Redeliver, WebhookStore};
 use super::{
     ConflictKind, IdempotencyRecord, OrderStore, PoolStats, Reindex, StoreError, StoreOptions,
     StoreResult, classify,
@@ -155,6 +156,98 @@ fn conflict(err: sqlx::Error) -> StoreError {
         }
     }
     classify(err)
+}
+
+#[async_trait]
+impl WebhookStore for SqliteStore {
+    async fn insert_endpoint(&self, endpoint: &Endpoint) -> StoreResult<()> {
+        let mut conn = self.writer().await?;
+        Sqlite::insert_endpoint(&mut conn, endpoint)
+            .await
+            .map_err(classify)
+    }
+
+    async fn endpoint(&self, client_id: &str, id: &str) -> StoreResult<Option<Endpoint>> {
+        let mut conn = self.reader().await?;
+        Sqlite::endpoint(&mut conn, client_id, id)
+            .await
+            .map_err(classify)
+    }
+
+    async fn endpoints(&self, client_id: &str) -> StoreResult<Vec<Endpoint>> {
+        let mut conn = self.reader().await?;
+        Sqlite::endpoints(&mut conn, client_id)
+            .await
+            .map_err(classify)
+    }
+
+    async fn update_endpoint(&self, endpoint: &Endpoint) -> StoreResult<bool> {
+        let mut conn = self.writer().await?;
+        Sqlite::update_endpoint(&mut conn, endpoint)
+            .await
+            .map_err(classify)
+    }
+
+    async fn delete_endpoint(&self, client_id: &str, id: &str) -> StoreResult<bool> {
+        let mut conn = self.writer().await?;
+        Sqlite::delete_endpoint(&mut conn, client_id, id)
+            .await
+            .map_err(classify)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<Claimed>> {
+        // One writer: nothing else can take the same rows meanwhile.
+        let lock = "";
+        let mut conn = self.writer().await?;
+        Sqlite::claim_deliveries(&mut conn, now, lease_until, limit, lock)
+            .await
+            .map_err(classify)
+    }
+
+    async fn record_attempts(&self, attempts: &[AttemptRecord]) -> StoreResult<()> {
+        let mut conn = self.writer().await?;
+        Sqlite::record_attempts(&mut conn, attempts)
+            .await
+            .map_err(classify)
+    }
+
+    async fn attempts(
+        &self,
+        client_id: &str,
+        endpoint_id: &str,
+        before: Option<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<AttemptRow>> {
+        let mut conn = self.reader().await?;
+        Sqlite::attempts(&mut conn, client_id, endpoint_id, before, limit)
+            .await
+            .map_err(classify)
+    }
+
+    async fn purge_deliveries(&self, before: i64, batch: u32) -> StoreResult<u64> {
+        let mut conn = self.writer().await?;
+        Sqlite::purge_deliveries(&mut conn, before, batch)
+            .await
+            .map_err(classify)
+    }
+
+    async fn redeliver(
+        &self,
+        client_id: &str,
+        endpoint_id: &str,
+        which: &Redeliver,
+        now: i64,
+    ) -> StoreResult<u64> {
+        let mut conn = self.writer().await?;
+        Sqlite::redeliver(&mut conn, client_id, endpoint_id, which, now)
+            .await
+            .map_err(classify)
+    }
 }
 
 #[async_trait]

@@ -49,3 +49,8 @@ mod sqlite_statistics;
 mod token_endpoints;
 mod token_revocation;
 mod warehouse;
+mod webhooks;
+#[macro_use]
+mod webhooks_receiver;
+mod webhooks_delivery;
+mod webhooks_processes;

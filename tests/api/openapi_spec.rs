@@ -130,8 +130,10 @@ both!(try_it_out_examples_work_as_filled_in, |app| async move {
                 let json_body = op["requestBody"]["content"]
                     .get("application/json")
                     .is_some();
+                // Webhook bodies name the caller's own endpoints and receivers, which Swagger
+                // UI cannot know; tests/api/webhooks*.rs send them.
                 assert!(
-                    !json_body || path.contains("bulk"),
+                    !json_body || path.contains("bulk") || path.starts_with("/oms/v1/webhooks"),
                     "{method} {path} has a request body without an example"
                 );
                 continue;

@@ -10,9 +10,11 @@
 mod builder;
 mod clients;
 mod search;
+mod webhooks;
 
 pub(super) use clients::ClientStatements;
 pub(super) use search::{KeyOrder, sort_matches};
+pub(super) use webhooks::WebhookStatements;
 
 use std::sync::LazyLock;
 
@@ -179,6 +181,7 @@ where
             event_row(order, event)
         })
         .await?;
+        webhooks::enqueue::<DB>(&mut tx, orders).await?;
         tx.commit().await
     }
 
@@ -224,6 +227,7 @@ where
             |(order, event)| event_row(order, event),
         )
         .await?;
+        webhooks::enqueue::<DB>(&mut tx, &[(order, event)]).await?;
         tx.commit().await?;
         Ok(true)
     }
