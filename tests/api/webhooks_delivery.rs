@@ -360,3 +360,44 @@ delivering!(redirects_are_not_followed, quick(), |app| async move {
     wait_log(&app, &token, &endpoint, |l| l.len() == 2).await;
     assert_eq!(log(&app, &token, &endpoint).await[1]["statusCode"], 302);
 });
+
+// The warehouse's moves are events too: an endpoint that wants only shipments hears of the
+// shipment and of nothing before it.
+delivering!(
+    a_shipment_is_an_order_shipped_event,
+    quick(),
+    |app| async move {
+        let receiver = Receiver::start().await;
+        let token = app.token("T1");
+        let (_, secret) = subscribe(
+            &app,
+            &token,
+            json!({"url": receiver.url(), "eventTypes": ["order.shipped"]}),
+        )
+        .await;
+        let order = create_order(&app, &token, "T1", 1).await;
+        app.post(&format!("/oms/v1/orders/{order}/start"))
+            .bearer(&token)
+            .send()
+            .await
+            .expect(StatusCode::OK);
+        app.post(&format!("/oms/v1/orders/{order}/shipments"))
+            .bearer(&token)
+            .json(&json!({"carrier": "USPS", "trackingNumber": "WH-1"}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
+        let hits = receiver.wait_delivered(1, WAIT).await;
+        assert_eq!(hits.len(), 1, "only the shipment was subscribed to");
+        assert!(verify(&secret, &hits[0]));
+        assert_eq!(hits[0].json["type"], "order.shipped");
+        assert_eq!(hits[0].json["data"]["orderId"], order.as_str());
+        assert_eq!(hits[0].json["data"]["version"], 3);
+        assert!(
+            hits[0].json["data"]["changedFields"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("fulfilment"))
+        );
+    }
+);
