@@ -24,6 +24,19 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, for the places that list them (the webhook event types in the spec).
+    pub const ALL: [EventKind; 9] = [
+        EventKind::Created,
+        EventKind::Replaced,
+        EventKind::Updated,
+        EventKind::StatusChanged,
+        EventKind::Shipped,
+        EventKind::Returned,
+        EventKind::ItemRemoved,
+        EventKind::TagsChanged,
+        EventKind::Deleted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Created => "created",
@@ -133,4 +146,17 @@ pub fn changed_fields(before: &Order, after: &Order) -> Vec<String> {
         }
     }
     fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EventKind;
+
+    #[test]
+    fn every_kind_is_listed_once_and_reads_back() {
+        for (i, kind) in EventKind::ALL.iter().enumerate() {
+            assert_eq!(EventKind::parse(kind.as_str()), Some(*kind));
+            assert!(!EventKind::ALL[..i].contains(kind), "{kind:?} twice");
+        }
+    }
 }

@@ -188,6 +188,39 @@ fn refine_value(v: &mut serde_json::Value) {
         "properties": {"sku": {"type": "string", "pattern": NON_BLANK}}
     });
 
+    // Webhook event types: the history's kinds, named as the payload's `type`.
+    let kinds: Vec<String> = crate::domain::history::EventKind::ALL
+        .iter()
+        .map(|k| format!("order.{}", k.as_str()))
+        .collect();
+    for schema in ["EndpointCreateIn", "EndpointIn"] {
+        // An absolute URL (RFC 3986), which the server parses as the WHATWG URL standard does.
+        schemas[schema]["properties"]["url"]["format"] = json!("uri");
+        let types = &mut schemas[schema]["properties"]["eventTypes"];
+        let nullable = types.to_string().contains("null");
+        *types = json!({
+            "type": if nullable { json!(["array", "null"]) } else { json!("array") },
+            "items": {"type": "string", "enum": kinds},
+            "minItems": 1,
+            "description": "The event types to receive; left out or null for all of them.",
+            "example": ["order.created", "order.status_changed"]
+        });
+    }
+
+    // A redelivery names one event (orderId and version) or a time (since), never both.
+    let redeliver = &mut schemas["RedeliverIn"];
+    redeliver["if"] = json!({
+        "required": ["since"],
+        "properties": {"since": {"type": "string"}}
+    });
+    redeliver["then"] = json!({
+        "properties": {"orderId": {"type": "null"}, "version": {"type": "null"}}
+    });
+    redeliver["else"] = json!({
+        "required": ["orderId", "version"],
+        "properties": {"orderId": {"type": "string"}, "version": {"type": "integer"}}
+    });
+
     // Fulfillment: inputShippingDetails is required unless its documented alias
     // shippingDetails is sent (as an object: null stands for absent). Stated as if/then, which generators read as plain validation
     // (an anyOf would cost generated SDKs their request model, see SendproAddress below).

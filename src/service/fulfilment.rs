@@ -12,8 +12,8 @@ use crate::domain::shipments::{self, Move, Refusal};
 use crate::error::{ApiError, ApiResult, code};
 
 impl OrderService {
-    /// Applies one move to one of the caller's orders. A forbidden move is 409 with the reason;
-    /// lines the order does not have are 400.
+    /// Applies one move to one of the caller's orders. A forbidden move, or lines the order does
+    /// not have, is 409 with the reason.
     pub async fn fulfil(
         &self,
         caller: &Caller,
@@ -48,9 +48,18 @@ impl OrderService {
     }
 }
 
+/// Both kinds of refusal are 409: the request was well formed (that is checked first, a 400),
+/// it just does not fit this order, whose lines or status the client may not have seen yet.
 fn refused(refusal: Refusal) -> ApiError {
     match refusal {
-        Refusal::Invalid(problems) => ApiError::Validation(problems),
+        Refusal::Invalid(problems) => ApiError::conflict(
+            code::CONFLICT,
+            problems
+                .iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
         Refusal::State(reason) => ApiError::conflict(code::INVALID_STATE, reason),
     }
 }

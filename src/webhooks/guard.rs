@@ -47,7 +47,8 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xffc0) == 0xfe80)
 }
 
-/// Parses and checks an endpoint URL (resolving its host); the reason when it is refused.
+/// Parses and checks an endpoint URL (resolving its host when it can); the reason when it is
+/// refused.
 pub async fn check_url(url: &str, allow_private: bool) -> Result<Url, String> {
     if url.len() > MAX_URL_BYTES {
         return Err(format!("must be at most {MAX_URL_BYTES} bytes"));
@@ -68,9 +69,11 @@ pub async fn check_url(url: &str, allow_private: bool) -> Result<Url, String> {
     }
     let port = parsed.port_or_known_default().unwrap_or(443);
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs = resolve(host, port)
-        .await
-        .map_err(|e| format!("does not resolve: {e}"))?;
+    // A name that does not resolve yet is saved: DNS may not know it yet, or not from here,
+    // and every delivery checks the addresses again at connect time (and logs the failure).
+    let Ok(addrs) = resolve(host, port).await else {
+        return Ok(parsed);
+    };
     match addrs.iter().find(|a| !is_public(a.ip())) {
         Some(addr) => Err(format!(
             "resolves to {}, a loopback, private or link-local address",

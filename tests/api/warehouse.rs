@@ -268,7 +268,7 @@ both!(
         );
         assert_eq!(fulfilment(&app, &t, &id).await["version"], version);
 
-        // A line the order does not have is the request's fault.
+        // A line the order does not have: the request does not fit this order.
         let r = op(
             &app,
             &t,
@@ -280,8 +280,12 @@ both!(
             )),
         )
         .await
-        .expect(StatusCode::BAD_REQUEST);
-        assert_eq!(r.error_fields(), ["lines[0]"]);
+        .expect(StatusCode::CONFLICT);
+        let reason = r.body["errors"][0]["errorDescription"].as_str().unwrap();
+        assert!(
+            reason.contains("lines[0]") && reason.contains("NOPE"),
+            "{reason}"
+        );
 
         // The shipment's tracking number makes a retry harmless.
         let again = op(

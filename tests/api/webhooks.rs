@@ -206,6 +206,13 @@ both!(
             .await
             .expect(StatusCode::NOT_FOUND);
         assert_eq!(missing.error_code(), "not_found");
+        // A name no resolver knows yet is saved: every delivery checks its addresses again.
+        app.post(ENDPOINTS)
+            .bearer(&token)
+            .json(&json!({"url": "https://hooks.not-yet.invalid/oms"}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED);
     }
 );
 

@@ -108,11 +108,11 @@ pub async fn start(
     request_body(content = BackorderIn, example = crate::http::openapi_examples::backorder),
     responses(
         (status = 200, description = "The order's fulfilment state after the move", body = FulfilmentOut, headers(("ETag" = String))),
-        (status = 400, description = "Invalid request, or lines the order does not have", body = FulfillmentErrors),
+        (status = 400, description = "Invalid request", body = FulfillmentErrors),
         (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
         (status = 404, description = "No such order for this client", body = FulfillmentErrors),
-        (status = 409, description = "The lifecycle does not allow the move, or more units short than are left", body = FulfillmentErrors),
+        (status = 409, description = "The lifecycle does not allow the move, lines the order does not have, or more units short than are left", body = FulfillmentErrors),
         (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
         (status = 429, description = "Rate limited", body = FulfillmentErrors),
         (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
@@ -211,11 +211,11 @@ pub async fn release(
     request_body(content = ShipmentIn, example = crate::http::openapi_examples::shipment),
     responses(
         (status = 201, description = "The order's fulfilment state with the shipment", body = FulfilmentOut, headers(("ETag" = String))),
-        (status = 400, description = "Invalid request, or lines the order does not have", body = FulfillmentErrors),
+        (status = 400, description = "Invalid request", body = FulfillmentErrors),
         (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
         (status = 404, description = "No such order for this client", body = FulfillmentErrors),
-        (status = 409, description = "The lifecycle does not allow shipping, or more units than are left to ship", body = FulfillmentErrors),
+        (status = 409, description = "The lifecycle does not allow shipping, lines the order does not have, or more units than are left to ship", body = FulfillmentErrors),
         (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
         (status = 429, description = "Rate limited", body = FulfillmentErrors),
         (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
@@ -252,11 +252,11 @@ pub async fn ship(
     request_body(content = ReturnIn, example = crate::http::openapi_examples::give_back),
     responses(
         (status = 201, description = "The order's fulfilment state with the return", body = FulfilmentOut, headers(("ETag" = String))),
-        (status = 400, description = "Invalid request, or lines the order does not have", body = FulfillmentErrors),
+        (status = 400, description = "Invalid request", body = FulfillmentErrors),
         (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
         (status = 404, description = "No such order for this client", body = FulfillmentErrors),
-        (status = 409, description = "The order is not shipped, or more units than were shipped", body = FulfillmentErrors),
+        (status = 409, description = "The order is not shipped, lines it does not have, or more units than were shipped", body = FulfillmentErrors),
         (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
         (status = 429, description = "Rate limited", body = FulfillmentErrors),
         (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)

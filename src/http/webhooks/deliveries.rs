@@ -22,6 +22,7 @@ use crate::state::AppState;
     params(("id" = String, Path, description = "The endpoint id"), LogQuery),
     responses(
         (status = 200, description = "One page of attempts", body = AttemptLog),
+        (status = 401, description = "No valid token", body = FulfillmentErrors),
         (status = 400, description = "Invalid limit", body = FulfillmentErrors),
         (status = 404, description = "No such endpoint for this tenant", body = FulfillmentErrors)
     )
@@ -60,6 +61,7 @@ pub async fn log(
     request_body = RedeliverIn,
     responses(
         (status = 202, description = "Queued", body = Redelivered),
+        (status = 401, description = "No valid token", body = FulfillmentErrors),
         (status = 400, description = "Neither or both of since and orderId/version", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:write", body = FulfillmentErrors),
         (status = 404, description = "No such endpoint, or no such event", body = FulfillmentErrors)

@@ -3,18 +3,47 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::error::ApiError;
 use crate::service::webhooks::{EndpointChange, listed_event_types};
 use crate::store::webhooks::{AttemptRow, Endpoint};
 
 /// Create (`url` required) or change an endpoint. On a change, a field left out stays as it is;
-/// `eventTypes: null` subscribes to every event type, `description: null` clears it.
+/// A new endpoint. `eventTypes` left out or null subscribes to every event type.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EndpointCreateIn {
+    /// `http` or `https`; its host must resolve to public addresses only (unless the server
+    /// allows private ones, `OMS_WEBHOOKS_ALLOW_PRIVATE`).
+    #[schema(value_type = String, required = true, example = "https://hooks.example.com/oms", max_length = 2048, pattern = "^[Hh][Tt][Tt][Pp][Ss]?://")]
+    url: Option<String>,
+    #[schema(max_length = 256)]
+    description: Option<String>,
+    #[schema(example = json!(["order.created", "order.status_changed"]))]
+    event_types: Option<Vec<String>>,
+}
+
+impl crate::http::extract::RequestBody for EndpointCreateIn {}
+
+impl From<EndpointCreateIn> for EndpointChange {
+    fn from(body: EndpointCreateIn) -> EndpointChange {
+        EndpointChange {
+            url: body.url,
+            description: Some(body.description),
+            event_types: Some(body.event_types),
+        }
+    }
+}
+
+/// A change: fields left out stay; `eventTypes: null` subscribes to every event type,
+/// `description: null` clears it.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct EndpointIn {
     /// `http` or `https`; its host must resolve to public addresses only (unless the server
     /// allows private ones, `OMS_WEBHOOKS_ALLOW_PRIVATE`).
-    #[schema(example = "https://hooks.example.com/oms", max_length = 2048)]
-    url: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, required = false, example = "https://hooks.example.com/oms", max_length = 2048, pattern = "^[Hh][Tt][Tt][Pp][Ss]?://")]
+    url: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, max_length = 256)]
     description: Option<Option<String>>,
@@ -31,13 +60,21 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Optio
     T::deserialize(d).map(Some)
 }
 
-impl From<EndpointIn> for EndpointChange {
-    fn from(body: EndpointIn) -> EndpointChange {
-        EndpointChange {
-            url: body.url,
+impl TryFrom<EndpointIn> for EndpointChange {
+    type Error = ApiError;
+
+    /// An endpoint always has a URL: `url: null` is refused rather than read as "unchanged".
+    fn try_from(body: EndpointIn) -> Result<EndpointChange, ApiError> {
+        let url = match body.url {
+            Some(None) => return Err(ApiError::field("url", "must not be null")),
+            Some(url) => url,
+            None => None,
+        };
+        Ok(EndpointChange {
+            url,
             description: body.description,
             event_types: body.event_types,
-        }
+        })
     }
 }
 
@@ -151,6 +188,7 @@ pub struct LogQuery {
     /// Attempts older than this attempt id.
     pub before: Option<i64>,
     /// At most this many (1-100, default 100).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -159,6 +197,8 @@ pub struct LogQuery {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RedeliverIn {
     pub order_id: Option<String>,
+    // JSON Schema's integer includes 3.0.
+    #[serde(default, deserialize_with = "crate::domain::money::whole_number")]
     pub version: Option<i64>,
     /// ISO 8601 with an offset; events at or after it, oldest first, at most 10,000.
     #[schema(value_type = Option<String>, format = DateTime, example = "2026-01-31T00:00:00Z")]

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::dto::{EndpointIn, EndpointList, EndpointOut, EndpointWithSecret};
+use super::dto::{EndpointCreateIn, EndpointIn, EndpointList, EndpointOut, EndpointWithSecret};
 use crate::auth::{Reader, Writer};
 use crate::error::ApiResult;
 use crate::http::extract::JsonBody;
@@ -19,10 +19,10 @@ use crate::state::AppState;
     operation_id = "createWebhookEndpoint",
     summary = "Create a webhook endpoint",
     description = "Subscribes a URL to the tenant's order events. The answer carries the signing secret, shown this once. At most 20 endpoints per tenant.",
-    request_body = EndpointIn,
+    request_body = EndpointCreateIn,
     responses(
         (status = 201, description = "Created, with its secret", body = EndpointWithSecret),
-        (status = 400, description = "Invalid URL (not http(s), private address, does not resolve), event type or description", body = FulfillmentErrors),
+        (status = 400, description = "Invalid URL (not http(s), or a private address), event type or description", body = FulfillmentErrors),
         (status = 401, description = "No valid token", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:write", body = FulfillmentErrors),
         (status = 409, description = "The tenant has 20 endpoints already", body = FulfillmentErrors)
@@ -31,7 +31,7 @@ use crate::state::AppState;
 pub async fn create(
     State(state): State<AppState>,
     Writer(caller): Writer,
-    body: JsonBody<EndpointIn>,
+    body: JsonBody<EndpointCreateIn>,
 ) -> ApiResult<Response> {
     let endpoint = state.webhooks.create(&caller, body.value.into()).await?;
     json(StatusCode::CREATED, &EndpointWithSecret::from(endpoint))
@@ -90,6 +90,7 @@ pub async fn get(
     request_body = EndpointIn,
     responses(
         (status = 200, description = "The endpoint as changed", body = EndpointOut),
+        (status = 401, description = "No valid token", body = FulfillmentErrors),
         (status = 400, description = "Invalid field", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:write", body = FulfillmentErrors),
         (status = 404, description = "No such endpoint for this tenant", body = FulfillmentErrors)
@@ -103,7 +104,7 @@ pub async fn update(
 ) -> ApiResult<Response> {
     let endpoint = state
         .webhooks
-        .update(&caller, &id, body.value.into())
+        .update(&caller, &id, body.value.try_into()?)
         .await?;
     json(StatusCode::OK, &EndpointOut::from(endpoint))
 }
@@ -117,6 +118,7 @@ pub async fn update(
     params(("id" = String, Path, description = "The endpoint id")),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 401, description = "No valid token", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:write", body = FulfillmentErrors),
         (status = 404, description = "No such endpoint for this tenant", body = FulfillmentErrors)
     )
@@ -140,6 +142,7 @@ pub async fn delete(
     params(("id" = String, Path, description = "The endpoint id")),
     responses(
         (status = 200, description = "Paused", body = EndpointOut),
+        (status = 401, description = "No valid token", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:write", body = FulfillmentErrors),
         (status = 404, description = "No such endpoint for this tenant", body = FulfillmentErrors)
     )
@@ -162,6 +165,7 @@ pub async fn pause(
     params(("id" = String, Path, description = "The endpoint id")),
     responses(
         (status = 200, description = "Active again", body = EndpointOut),
+        (status = 401, description = "No valid token", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:write", body = FulfillmentErrors),
         (status = 404, description = "No such endpoint for this tenant", body = FulfillmentErrors)
     )
@@ -185,6 +189,7 @@ pub async fn resume(
     params(("id" = String, Path, description = "The endpoint id")),
     responses(
         (status = 200, description = "The endpoint with its new secret", body = EndpointWithSecret),
+        (status = 401, description = "No valid token", body = FulfillmentErrors),
         (status = 403, description = "The token lacks orders:write", body = FulfillmentErrors),
         (status = 404, description = "No such endpoint for this tenant", body = FulfillmentErrors)
     )
