@@ -43,6 +43,7 @@ mod ordermanagement_orders;
 mod ordermanagement_status_tags_search;
 mod postgres_maintenance;
 mod round_trips;
+mod search_counts;
 mod seed;
 mod several_servers;
 mod sqlite_statistics;

@@ -9,6 +9,7 @@
 
 mod builder;
 mod clients;
+mod counts;
 mod search;
 
 pub(super) use clients::ClientStatements;
@@ -313,8 +314,11 @@ where
         query: &SearchQuery,
         plan: fn(&SearchQuery, u64) -> KeyOrder,
     ) -> Result<(u64, Vec<Order>), sqlx::Error> {
-        let mut count = Sql::new("SELECT COUNT(*)");
-        search::push_from_where(&mut count, client_id, query);
+        let mut count = Sql::default();
+        if counts::push_counted_total(&mut count, client_id, query).is_none() {
+            count = Sql::new("SELECT COUNT(*)");
+            search::push_from_where(&mut count, client_id, query);
+        }
         let args = DB::arguments(&count.params).map_err(sqlx::Error::Encode)?;
         let (total,): (i64,) = sqlx::query_as_with(&count.text, args)
             .fetch_one(&mut *conn)
