@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 
 use super::clients::{ApiClient, ApiClientStore};
 use super::pool_wait::acquire;
+use super::search_share::SearchShare;
 use super::sql::{ClientStatements, KeyOrder, Statements};
 use super::sqlite_deadline::Deadlined;
 use super::{
@@ -39,6 +40,7 @@ pub fn default_readers() -> u32 {
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    searches: SearchShare,
     statement_timeout: Duration,
 }
 
@@ -67,13 +69,12 @@ impl SqliteStore {
         sqlx::query("PRAGMA optimize=0x10002")
             .execute(&writer)
             .await?;
+        let reader_count = options
+            .max_connections
+            .unwrap_or_else(default_readers)
+            .max(1);
         let readers = SqlitePoolOptions::new()
-            .max_connections(
-                options
-                    .max_connections
-                    .unwrap_or_else(default_readers)
-                    .max(1),
-            )
+            .max_connections(reader_count)
             .acquire_timeout(options.acquire_timeout)
             .test_before_acquire(false)
             .connect_with(connect.read_only(true))
@@ -81,6 +82,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer,
             readers,
+            searches: SearchShare::new(reader_count, options.acquire_timeout),
             statement_timeout: options.statement_timeout,
         })
     }
@@ -274,6 +276,7 @@ impl OrderStore for SqliteStore {
     }
 
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
+        let _place = self.searches.enter().await?;
         let mut conn = self.reader().await?;
         // SQLite sorts a status filter's matches from its status index, which carries the dates
         // (sqlite migration 0005): its pages always walk the sort's index.

@@ -21,6 +21,7 @@ mod common;
 
 mod abuse_concurrency;
 mod abuse_connections;
+mod abuse_fair_share;
 mod abuse_http;
 mod abuse_search;
 mod abuse_size;
