@@ -73,3 +73,39 @@ INSERT INTO order_counts (client_id, day, status, stripe, n)
 SELECT client_id, order_day(pb_create_date), status, 0, count(*)
 FROM orders WHERE deleted_at IS NULL
 GROUP BY 1, 2, 3;
+
+-- Tag and SKU rows carry their order's pbCreateDate, and only live orders have them (a soft
+-- delete removes them, below), so that a search by one tag or SKU in a window counts its matches
+-- from the side table's own index instead of probing every order of the window.
+ALTER TABLE order_tags ADD COLUMN pb_create_date TIMESTAMPTZ;
+ALTER TABLE order_skus ADD COLUMN pb_create_date TIMESTAMPTZ;
+
+CREATE FUNCTION order_side_rows_forget() RETURNS TRIGGER LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM order_tags x USING new_rows n, old_rows o
+    WHERE o.client_id = n.client_id AND o.order_id = n.order_id
+      AND o.deleted_at IS NULL AND n.deleted_at IS NOT NULL
+      AND x.client_id = n.client_id AND x.order_id = n.order_id;
+    DELETE FROM order_skus x USING new_rows n, old_rows o
+    WHERE o.client_id = n.client_id AND o.order_id = n.order_id
+      AND o.deleted_at IS NULL AND n.deleted_at IS NOT NULL
+      AND x.client_id = n.client_id AND x.order_id = n.order_id;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER order_side_rows_forget AFTER UPDATE ON orders
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION order_side_rows_forget();
+
+UPDATE order_tags x SET pb_create_date = o.pb_create_date FROM orders o
+WHERE o.client_id = x.client_id AND o.order_id = x.order_id;
+UPDATE order_skus x SET pb_create_date = o.pb_create_date FROM orders o
+WHERE o.client_id = x.client_id AND o.order_id = x.order_id;
+DELETE FROM order_tags x USING orders o
+WHERE o.client_id = x.client_id AND o.order_id = x.order_id AND o.deleted_at IS NOT NULL;
+DELETE FROM order_skus x USING orders o
+WHERE o.client_id = x.client_id AND o.order_id = x.order_id AND o.deleted_at IS NOT NULL;
+
+CREATE INDEX order_tags_by_tag_date ON order_tags (client_id, tag_lc, pb_create_date, order_id);
+CREATE INDEX order_skus_by_sku_date ON order_skus (client_id, sku_lc, pb_create_date, order_id);

@@ -59,3 +59,28 @@ INSERT INTO order_counts (client_id, day, status, n)
 SELECT client_id, CAST(strftime('%s', pb_create_date) AS INTEGER) / 86400, status, count(*)
 FROM orders WHERE deleted_at IS NULL
 GROUP BY 1, 2, 3;
+
+-- Tag and SKU rows carry their order's pbCreateDate, and only live orders have them (a soft
+-- delete removes them, below), so that a search by one tag or SKU in a window counts its matches
+-- from the side table's own index instead of probing every order of the window.
+ALTER TABLE order_tags ADD COLUMN pb_create_date TEXT;
+ALTER TABLE order_skus ADD COLUMN pb_create_date TEXT;
+
+CREATE TRIGGER order_side_rows_forget AFTER UPDATE ON orders
+WHEN OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL
+BEGIN
+    DELETE FROM order_tags WHERE client_id = NEW.client_id AND order_id = NEW.order_id;
+    DELETE FROM order_skus WHERE client_id = NEW.client_id AND order_id = NEW.order_id;
+END;
+
+UPDATE order_tags SET pb_create_date = (SELECT o.pb_create_date FROM orders o
+    WHERE o.client_id = order_tags.client_id AND o.order_id = order_tags.order_id);
+UPDATE order_skus SET pb_create_date = (SELECT o.pb_create_date FROM orders o
+    WHERE o.client_id = order_skus.client_id AND o.order_id = order_skus.order_id);
+DELETE FROM order_tags WHERE (client_id, order_id) IN
+    (SELECT client_id, order_id FROM orders WHERE deleted_at IS NOT NULL);
+DELETE FROM order_skus WHERE (client_id, order_id) IN
+    (SELECT client_id, order_id FROM orders WHERE deleted_at IS NOT NULL);
+
+CREATE INDEX order_tags_by_tag_date ON order_tags (client_id, tag_lc, pb_create_date, order_id);
+CREATE INDEX order_skus_by_sku_date ON order_skus (client_id, sku_lc, pb_create_date, order_id);

@@ -3,7 +3,9 @@
 //! pbCreateDate window, nothing else. The window's whole UTC days are summed from the counts
 //! (at most a row per day, status and stripe); the partial days at either edge are counted from
 //! the orders themselves, through the index of tenant, status and pbCreateDate, so that a window
-//! starting or ending mid-day is still exact. Any other filter counts the matches one by one.
+//! starting or ending mid-day is still exact. A search by one tag or SKU criterion in a window
+//! counts the side table's rows in its index instead ([`push_side_total`]). Any other filter
+//! counts the matching orders one by one.
 
 use chrono::{DateTime, Utc};
 
@@ -121,6 +123,60 @@ pub(super) fn push_counted_total(
     Some(())
 }
 
+/// `SELECT` of the exact total of a search by one tag or one SKU criterion in a pbCreateDate
+/// window, from the side table's `(client_id, value, pb_create_date, order_id)` index: its rows
+/// carry the order's pbCreateDate and exist only for live orders (postgres migration 0014,
+/// sqlite 0012). An order has one row per distinct value, so one value counts rows and several
+/// count distinct orders. `None` for any other filters.
+pub(super) fn push_side_total(
+    qb: &mut Sql<'_>,
+    client_id: &str,
+    query: &SearchQuery,
+) -> Option<()> {
+    let mut side: Option<(&str, &str, &[String])> = None;
+    let mut from: Option<DateTime<Utc>> = None;
+    let mut to: Option<DateTime<Utc>> = None;
+    for filter in &query.filters {
+        match filter {
+            Filter::Tag(values) if side.is_none() => side = Some(("order_tags", "tag_lc", values)),
+            Filter::Sku(values) if side.is_none() => side = Some(("order_skus", "sku_lc", values)),
+            Filter::Date {
+                field: DateField::PbCreateDate,
+                from: f,
+                to: t,
+            } => {
+                from = from.max(*f);
+                to = match (to, *t) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            _ => return None,
+        }
+    }
+    let (table, column, values) = side?;
+    let counted = if values.len() == 1 {
+        "COUNT(*)"
+    } else {
+        "COUNT(DISTINCT x.order_id)"
+    };
+    qb.push(format!(
+        "SELECT CAST({counted} AS BIGINT) FROM {table} x WHERE x.client_id = "
+    ));
+    qb.push_bind(client_id.to_string());
+    qb.push(" AND ");
+    push_in(qb, &format!("x.{column}"), values);
+    if let Some(from) = from {
+        qb.push(" AND x.pb_create_date >= ");
+        qb.push_bind(from);
+    }
+    if let Some(to) = to {
+        qb.push(" AND x.pb_create_date <= ");
+        qb.push_bind(to);
+    }
+    Some(())
+}
+
 /// ` + (SELECT COUNT(*) …)` of the live orders from `from` on, up to what `until` appends.
 fn push_edge<'a>(
     qb: &mut Sql<'a>,
@@ -233,6 +289,33 @@ mod tests {
         assert!(text(vec![inside]).is_none());
         let from_midnight = window(Some("2026-12-05T00:00:00Z"), Some("2026-12-05T02:00:00Z"));
         assert!(text(vec![from_midnight]).is_some());
+    }
+
+    #[test]
+    fn one_tag_or_sku_criterion_in_a_window_is_counted_from_its_side_table() {
+        let side = |filters: Vec<Filter>| {
+            let mut qb = Sql::default();
+            push_side_total(&mut qb, "c1", &query(filters)).map(|()| qb.text)
+        };
+        let since = window(Some("2026-06-05T17:43:53Z"), None);
+        let one = side(vec![Filter::Tag(vec!["vip".into()]), since.clone()]).unwrap();
+        assert!(
+            one.starts_with("SELECT CAST(COUNT(*) AS BIGINT) FROM order_tags x"),
+            "{one}"
+        );
+        assert!(one.ends_with("x.pb_create_date >= $3"), "{one}");
+        // An order with two of the values has two rows.
+        let two = side(vec![
+            Filter::Sku(vec!["a".into(), "b".into()]),
+            since.clone(),
+        ])
+        .unwrap();
+        assert!(two.contains("COUNT(DISTINCT x.order_id)"), "{two}");
+        assert!(two.contains("FROM order_skus x"), "{two}");
+        // Anything else needs the orders.
+        let tag = Filter::Tag(vec!["vip".into()]);
+        assert!(side(vec![tag.clone(), Filter::Status(vec![Status::Shipped])]).is_none());
+        assert!(side(vec![tag.clone(), tag, since]).is_none());
     }
 
     #[test]
