@@ -31,12 +31,12 @@ SELECT d.doc FROM orders d JOIN (SELECT o.client_id, o.order_id, o.pb_create_dat
 SELECT CAST((SELECT COALESCE(SUM(c.n), 0) FROM order_counts c WHERE c.client_id = '1000' AND c.day >= $(day_after "$TWO") AND c.day < $((NOW / 86400))) + (SELECT COUNT(*) FROM orders o WHERE o.client_id = '1000' AND o.deleted_at IS NULL AND o.pb_create_date >= '$two' AND o.pb_create_date < '$next_two') + (SELECT COUNT(*) FROM orders o WHERE o.client_id = '1000' AND o.deleted_at IS NULL AND o.pb_create_date >= '$($t $((NOW / 86400 * 86400)))' AND o.pb_create_date <= '$($t "$NOW")') AS BIGINT);
 -- createDate oldest first, default window: page 1 (its total is the counted one above)
 SELECT d.doc FROM orders d JOIN (SELECT o.client_id, o.order_id, o.create_date FROM orders o WHERE o.client_id = '1000' AND o.deleted_at IS NULL AND (1 = 1 AND o.pb_create_date >= '$since') ORDER BY o.create_date ASC NULLS LAST, o.order_id ASC LIMIT 20 OFFSET 0) p ON d.client_id = p.client_id AND d.order_id = p.order_id ORDER BY p.create_date ASC NULLS LAST, p.order_id ASC;
--- SendPro360 by tag: count
-SELECT COUNT(*) FROM orders o WHERE o.client_id = '1000' AND o.deleted_at IS NULL AND EXISTS (SELECT 1 FROM order_tags x WHERE x.client_id = o.client_id AND x.order_id = o.order_id AND x.tag_lc IN ('vip')) AND (1 = 1 AND o.pb_create_date >= '$since');
+-- SendPro360 by tag: count, from the tag rows' own index
+SELECT CAST(COUNT(*) AS BIGINT) FROM order_tags x WHERE x.client_id = '1000' AND x.tag_lc IN ('vip') AND x.pb_create_date >= '$since';
 -- SendPro360 by tag: page 1
 SELECT d.doc FROM orders d JOIN (SELECT o.client_id, o.order_id, o.pb_create_date FROM orders o WHERE o.client_id = '1000' AND o.deleted_at IS NULL AND EXISTS (SELECT 1 FROM order_tags x WHERE x.client_id = o.client_id AND x.order_id = o.order_id AND x.tag_lc IN ('vip')) AND (1 = 1 AND o.pb_create_date >= '$since') ORDER BY o.pb_create_date DESC, o.order_id DESC LIMIT 20 OFFSET 0) p ON d.client_id = p.client_id AND d.order_id = p.order_id ORDER BY p.pb_create_date DESC, p.order_id DESC;
--- SendPro360 by item: count
-SELECT COUNT(*) FROM orders o WHERE o.client_id = '1000' AND o.deleted_at IS NULL AND EXISTS (SELECT 1 FROM order_skus x WHERE x.client_id = o.client_id AND x.order_id = o.order_id AND x.sku_lc IN ('0007-0012')) AND (1 = 1 AND o.pb_create_date >= '$since');
+-- SendPro360 by item: count, from the SKU rows' own index
+SELECT CAST(COUNT(*) AS BIGINT) FROM order_skus x WHERE x.client_id = '1000' AND x.sku_lc IN ('0007-0012') AND x.pb_create_date >= '$since';
 -- SendPro360 by item: page 1
 SELECT d.doc FROM orders d JOIN (SELECT o.client_id, o.order_id, o.pb_create_date FROM orders o WHERE o.client_id = '1000' AND o.deleted_at IS NULL AND EXISTS (SELECT 1 FROM order_skus x WHERE x.client_id = o.client_id AND x.order_id = o.order_id AND x.sku_lc IN ('0007-0012')) AND (1 = 1 AND o.pb_create_date >= '$since') ORDER BY o.pb_create_date DESC, o.order_id DESC LIMIT 20 OFFSET 0) p ON d.client_id = p.client_id AND d.order_id = p.order_id ORDER BY p.pb_create_date DESC, p.order_id DESC;
 SQL
