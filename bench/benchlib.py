@@ -356,7 +356,7 @@ def report(results, machine, concurrency, seconds):
                     f"{verdict(ratio >= target)}" + budget(r, ref, target, floor)
                 )
     for r in servers:
-        if r["scenario"].startswith("search-page"):
+        if r["scenario"].startswith(("search-page", "list-")):
             checks.append(
                 f"- {r['scenario']} p99 on {r['backend']} at most 50 ms: {fmt(r['p99_ms'], 1)} ms: "
                 f"{verdict(r['p99_ms'] <= 50)}"

@@ -211,6 +211,11 @@ search_body() { # status from to [sort]
         "$CLIENT" "${4:-pbCreateDate-desc}" "$1" "$2" "$3"
 }
 search_body SHIPPED "$FROM" "$TO" >"$WORK/bodies/search.json"
+# The everyday list (issue 17): no criterion at all, so the default six-month window newest
+# first, and the same list over two years.
+printf '{"clientId":"%s"}' "$CLIENT" >"$WORK/bodies/list-default.json"
+printf '{"clientId":"%s","searchFields":[{"name":"pbCreateDate","values":["%s","%s"]}]}' \
+    "$CLIENT" "$(date -u -d '730 days ago' +%Y-%m-%dT%H:%M:%SZ)" "$TO" >"$WORK/bodies/list-two-years.json"
 CAPTURE_TX=bench-capture-$(date +%s)
 sed "s/{n}/$CAPTURE_TX/" bench/create-order.json >"$WORK/bodies/create-capture.json"
 printf '{"toAddress":{"phone":"555-{n}"}}' >"$WORK/bodies/patch.json"
@@ -385,6 +390,18 @@ serve_and_measure() { # backend database-url
         oha_run "$backend" "search-page-$page-warmup" "$WARM" "${search[@]}"
         oha_run "$backend" "search-page-$page" "$SECS" "${search[@]}"
         record "$backend" "search-page-$page" oha "$($LIB oha-stats "$WORK/load/$backend-search-page-$page.json")"
+    done
+
+    # The everyday list beside the selective search: its exact total comes from the day counts.
+    local shape
+    for shape in default two-years; do
+        for page in 1 500; do
+            local list=(-m POST -H "$AUTH" -H "$TXID" -H "$JSON" -D "$WORK/bodies/list-$shape.json" "$FF/search?page=$page&size=20")
+            reset_peak
+            oha_run "$backend" "list-$shape-page-$page-warmup" "$WARM" "${list[@]}"
+            oha_run "$backend" "list-$shape-page-$page" "$SECS" "${list[@]}"
+            record "$backend" "list-$shape-page-$page" oha "$($LIB oha-stats "$WORK/load/$backend-list-$shape-page-$page.json")"
+        done
     done
 
     # Is C the knee? Throughput at half and twice the concurrency, briefly.

@@ -15,6 +15,7 @@ pub mod clients;
 mod pg_pool;
 mod pool_wait;
 mod postgres;
+mod search_share;
 mod sql;
 mod sqlite;
 mod sqlite_deadline;

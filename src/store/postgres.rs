@@ -10,6 +10,7 @@ use sqlx::{Connection, Postgres};
 
 use super::clients::{ApiClient, ApiClientStore};
 use super::pg_pool::{self, Checkout, PgPool};
+use super::search_share::SearchShare;
 use super::sql::{ClientStatements, KeyOrder, Statements, WebhookStatements, sort_matches};
 use super::webhooks::{AttemptRecord, AttemptRow, Claimed, Endpoint, Redeliver, WebhookStore};
 use super::{
@@ -24,6 +25,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 pub struct PgStore {
     pool: PgPool,
+    searches: SearchShare,
 }
 
 impl PgStore {
@@ -41,13 +43,15 @@ impl PgStore {
         conn.close().await?;
         // No statement outlives the request it serves: PostgreSQL stops it at this deadline.
         let deadline = format!("{}ms", options.statement_timeout.as_millis().max(1));
+        let connections = options
+            .max_connections
+            .unwrap_or(super::POSTGRES_CONNECTIONS);
         let pool = pg_pool::pool(
             connect.options([("statement_timeout", deadline)]),
-            options
-                .max_connections
-                .unwrap_or(super::POSTGRES_CONNECTIONS),
+            connections,
             options.acquire_timeout,
         )?;
+        let searches = SearchShare::new(connections, options.acquire_timeout);
         // Only a warning: a server that cannot say still serves.
         if let Ok(setting) = setting
             && autovacuum_is_off(&setting)
@@ -58,7 +62,7 @@ impl PgStore {
                  searches to read again until something runs VACUUM (README, PostgreSQL)"
             );
         }
-        Ok(PgStore { pool })
+        Ok(PgStore { pool, searches })
     }
 
     /// Runs `statements` on a pooled connection, marked settled when they succeeded so that it
@@ -269,6 +273,7 @@ impl OrderStore for PgStore {
     }
 
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
+        let _place = self.searches.enter().await?;
         self.run(async |c| Postgres::search(c, client_id, query, plan).await)
             .await
     }

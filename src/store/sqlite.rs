@@ -16,6 +16,7 @@ use sqlx::sqlite::{
 
 use super::clients::{ApiClient, ApiClientStore};
 use super::pool_wait::acquire;
+use super::search_share::SearchShare;
 use super::sql::{ClientStatements, KeyOrder, Statements, WebhookStatements};
 use super::sqlite_deadline::Deadlined;
 use super::webhooks::{AttemptRecord, AttemptRow, Claimed, Endpoint, Redeliver, WebhookStore};
@@ -40,6 +41,7 @@ pub fn default_readers() -> u32 {
 pub struct SqliteStore {
     writer: SqlitePool,
     readers: SqlitePool,
+    searches: SearchShare,
     statement_timeout: Duration,
 }
 
@@ -68,13 +70,12 @@ impl SqliteStore {
         sqlx::query("PRAGMA optimize=0x10002")
             .execute(&writer)
             .await?;
+        let reader_count = options
+            .max_connections
+            .unwrap_or_else(default_readers)
+            .max(1);
         let readers = SqlitePoolOptions::new()
-            .max_connections(
-                options
-                    .max_connections
-                    .unwrap_or_else(default_readers)
-                    .max(1),
-            )
+            .max_connections(reader_count)
             .acquire_timeout(options.acquire_timeout)
             .test_before_acquire(false)
             // A reader's thread reads ahead of the rows taken: at sqlx's default 50 rows that was
@@ -84,6 +85,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer,
             readers,
+            searches: SearchShare::new(reader_count, options.acquire_timeout),
             statement_timeout: options.statement_timeout,
         })
     }
@@ -369,6 +371,7 @@ impl OrderStore for SqliteStore {
     }
 
     async fn search(&self, client_id: &str, query: &SearchQuery) -> StoreResult<Page<Order>> {
+        let _place = self.searches.enter().await?;
         let mut conn = self.reader().await?;
         // SQLite sorts a status filter's matches from its status index, which carries the dates
         // (sqlite migration 0005): its pages always walk the sort's index.

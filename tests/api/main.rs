@@ -21,6 +21,7 @@ mod common;
 
 mod abuse_concurrency;
 mod abuse_connections;
+mod abuse_fair_share;
 mod abuse_http;
 mod abuse_search;
 mod abuse_size;
@@ -43,6 +44,7 @@ mod ordermanagement_orders;
 mod ordermanagement_status_tags_search;
 mod postgres_maintenance;
 mod round_trips;
+mod search_counts;
 mod seed;
 mod several_servers;
 mod sqlite_statistics;

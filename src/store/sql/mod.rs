@@ -9,6 +9,7 @@
 
 mod builder;
 mod clients;
+mod counts;
 mod search;
 mod webhooks;
 
@@ -322,8 +323,14 @@ where
         query: &SearchQuery,
         plan: fn(&SearchQuery, u64) -> KeyOrder,
     ) -> Result<Page<Order>, sqlx::Error> {
-        let mut count = Sql::new("SELECT COUNT(*)");
-        search::push_from_where(&mut count, client_id, query);
+        let mut count = Sql::default();
+        if counts::push_counted_total(&mut count, client_id, query)
+            .or_else(|| counts::push_side_total(&mut count, client_id, query))
+            .is_none()
+        {
+            count = Sql::new("SELECT COUNT(*)");
+            search::push_from_where(&mut count, client_id, query);
+        }
         let args = DB::arguments(&count.params).map_err(sqlx::Error::Encode)?;
         let (total,): (i64,) = sqlx::query_as_with(&count.text, args)
             .fetch_one(&mut *conn)
@@ -516,12 +523,12 @@ async fn insert_side_rows<DB: Statements>(
     let sides: [(bool, &str, Values); 2] = [
         (
             reindex.tags,
-            "INSERT INTO order_tags (client_id, order_id, tag_lc) VALUES ",
+            "INSERT INTO order_tags (client_id, order_id, tag_lc, pb_create_date) VALUES ",
             |c| &c.tags_lc,
         ),
         (
             reindex.skus,
-            "INSERT INTO order_skus (client_id, order_id, sku_lc) VALUES ",
+            "INSERT INTO order_skus (client_id, order_id, sku_lc, pb_create_date) VALUES ",
             |c| &c.skus_lc,
         ),
     ];
@@ -533,11 +540,12 @@ async fn insert_side_rows<DB: Statements>(
             .iter()
             .flat_map(|(order, cols)| values(cols).iter().map(move |v| (*order, v.as_str())))
             .collect();
-        insert_rows::<DB, _, 3>(conn, head, &side, |(order, value)| {
+        insert_rows::<DB, _, 4>(conn, head, &side, |(order, value)| {
             [
                 order.client_id.as_str().into(),
                 order.order_id.as_str().into(),
                 (*value).into(),
+                order.pb_create_date.into(),
             ]
         })
         .await?;

@@ -166,7 +166,7 @@ fn push_order(qb: &mut Sql<'_>, alias: &str, query: &SearchQuery, keys: KeyOrder
     ));
 }
 
-fn push_in(qb: &mut Sql<'_>, column: &str, values: &[String]) {
+pub(super) fn push_in(qb: &mut Sql<'_>, column: &str, values: &[String]) {
     if values.is_empty() {
         qb.push("1 = 0");
         return;
