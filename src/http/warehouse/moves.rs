@@ -14,6 +14,27 @@ use crate::http::openapi::FulfillmentErrors;
 use crate::http::{if_match, json, with_etag};
 use crate::state::AppState;
 
+/// The answers every move shares beside its own 2xx, 400 and 409.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Only described in the spec: the errors themselves are `ApiError`s.
+enum MoveErrors {
+    #[response(status = 401, description = "Missing or invalid bearer token")]
+    Unauthorized(FulfillmentErrors),
+    #[response(
+        status = 403,
+        description = "The token lacks orders:fulfil (or orders:write)"
+    )]
+    Forbidden(FulfillmentErrors),
+    #[response(status = 404, description = "No such order for this client")]
+    NotFound(FulfillmentErrors),
+    #[response(status = 412, description = "If-Match names an older version")]
+    Stale(FulfillmentErrors),
+    #[response(status = 429, description = "Rate limited")]
+    RateLimited(FulfillmentErrors),
+    #[response(status = 503, description = "Database unavailable or server saturated")]
+    Unavailable(FulfillmentErrors),
+}
+
 async fn run(
     state: &AppState,
     caller: &crate::auth::Caller,
@@ -70,13 +91,8 @@ pub async fn fulfilment(
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
     responses(
         (status = 200, description = "The order's fulfilment state after the move", body = FulfilmentOut, headers(("ETag" = String))),
-        (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
-        (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
-        (status = 404, description = "No such order for this client", body = FulfillmentErrors),
         (status = 409, description = "The lifecycle does not allow the move from the order's status (the reason says why)", body = FulfillmentErrors),
-        (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
-        (status = 429, description = "Rate limited", body = FulfillmentErrors),
-        (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+        MoveErrors
     )
 )]
 pub async fn start(
@@ -109,13 +125,8 @@ pub async fn start(
     responses(
         (status = 200, description = "The order's fulfilment state after the move", body = FulfilmentOut, headers(("ETag" = String))),
         (status = 400, description = "Invalid request", body = FulfillmentErrors),
-        (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
-        (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
-        (status = 404, description = "No such order for this client", body = FulfillmentErrors),
         (status = 409, description = "The lifecycle does not allow the move, lines the order does not have, or more units short than are left", body = FulfillmentErrors),
-        (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
-        (status = 429, description = "Rate limited", body = FulfillmentErrors),
-        (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+        MoveErrors
     )
 )]
 pub async fn backorder(
@@ -142,13 +153,8 @@ pub async fn backorder(
     responses(
         (status = 200, description = "The order's fulfilment state after the move", body = FulfilmentOut, headers(("ETag" = String))),
         (status = 400, description = "Invalid request", body = FulfillmentErrors),
-        (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
-        (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
-        (status = 404, description = "No such order for this client", body = FulfillmentErrors),
         (status = 409, description = "The lifecycle does not allow the move from the order's status", body = FulfillmentErrors),
-        (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
-        (status = 429, description = "Rate limited", body = FulfillmentErrors),
-        (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+        MoveErrors
     )
 )]
 pub async fn hold(
@@ -173,13 +179,8 @@ pub async fn hold(
         ("If-Match" = Option<String>, Header, nullable = false, description = "The ETag last read; 412 when the order changed since")),
     responses(
         (status = 200, description = "The order's fulfilment state after the move", body = FulfilmentOut, headers(("ETag" = String))),
-        (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
-        (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
-        (status = 404, description = "No such order for this client", body = FulfillmentErrors),
         (status = 409, description = "The order is not on hold", body = FulfillmentErrors),
-        (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
-        (status = 429, description = "Rate limited", body = FulfillmentErrors),
-        (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+        MoveErrors
     )
 )]
 pub async fn release(
@@ -212,13 +213,8 @@ pub async fn release(
     responses(
         (status = 201, description = "The order's fulfilment state with the shipment", body = FulfilmentOut, headers(("ETag" = String))),
         (status = 400, description = "Invalid request", body = FulfillmentErrors),
-        (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
-        (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
-        (status = 404, description = "No such order for this client", body = FulfillmentErrors),
         (status = 409, description = "The lifecycle does not allow shipping, lines the order does not have, or more units than are left to ship", body = FulfillmentErrors),
-        (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
-        (status = 429, description = "Rate limited", body = FulfillmentErrors),
-        (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+        MoveErrors
     )
 )]
 pub async fn ship(
@@ -253,13 +249,8 @@ pub async fn ship(
     responses(
         (status = 201, description = "The order's fulfilment state with the return", body = FulfilmentOut, headers(("ETag" = String))),
         (status = 400, description = "Invalid request", body = FulfillmentErrors),
-        (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
-        (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
-        (status = 404, description = "No such order for this client", body = FulfillmentErrors),
         (status = 409, description = "The order is not shipped, lines it does not have, or more units than were shipped", body = FulfillmentErrors),
-        (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
-        (status = 429, description = "Rate limited", body = FulfillmentErrors),
-        (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+        MoveErrors
     )
 )]
 pub async fn give_back(
@@ -294,13 +285,8 @@ pub async fn give_back(
     responses(
         (status = 200, description = "The order's fulfilment state after the move", body = FulfilmentOut, headers(("ETag" = String))),
         (status = 400, description = "Invalid request", body = FulfillmentErrors),
-        (status = 401, description = "Missing or invalid bearer token", body = FulfillmentErrors),
-        (status = 403, description = "The token lacks orders:fulfil (or orders:write)", body = FulfillmentErrors),
-        (status = 404, description = "No such order for this client", body = FulfillmentErrors),
         (status = 409, description = "Shipped, returned, or partly shipped", body = FulfillmentErrors),
-        (status = 412, description = "If-Match names an older version", body = FulfillmentErrors),
-        (status = 429, description = "Rate limited", body = FulfillmentErrors),
-        (status = 503, description = "Database unavailable or server saturated", body = FulfillmentErrors)
+        MoveErrors
     )
 )]
 pub async fn cancel(
