@@ -103,6 +103,16 @@ impl ApiError {
         }
     }
 
+    /// Every problem's message in one line, as the error body words them.
+    pub fn description(&self) -> String {
+        self.report()
+            .entries
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     /// The stable code of the (first) problem.
     pub fn code(&self) -> &'static str {
         self.report()
@@ -126,7 +136,7 @@ impl ApiError {
                     .iter()
                     .map(|p| ErrorEntry {
                         code: code::VALIDATION,
-                        message: format!("{} {}", p.field, p.message),
+                        message: p.to_string(),
                         field: Some(p.field.clone()),
                         detail: None,
                     })

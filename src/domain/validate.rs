@@ -11,6 +11,22 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// "`field` `message`", the way every error body words a problem.
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.message)
+    }
+}
+
+/// Several problems in one line, where a body has room for one message only.
+pub fn one_line(problems: &[FieldError]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 #[derive(Debug, Default)]
 pub struct Problems(Vec<FieldError>);
 

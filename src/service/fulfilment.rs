@@ -9,6 +9,7 @@ use crate::domain::Order;
 use crate::domain::date::now_whole_seconds;
 use crate::domain::history::EventKind;
 use crate::domain::shipments::{self, Move, Refusal};
+use crate::domain::validate::one_line;
 use crate::error::{ApiError, ApiResult, code};
 
 impl OrderService {
@@ -52,14 +53,7 @@ impl OrderService {
 /// it just does not fit this order, whose lines or status the client may not have seen yet.
 fn refused(refusal: Refusal) -> ApiError {
     match refusal {
-        Refusal::Invalid(problems) => ApiError::conflict(
-            code::CONFLICT,
-            problems
-                .iter()
-                .map(|p| format!("{}: {}", p.field, p.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
+        Refusal::Invalid(problems) => ApiError::conflict(code::CONFLICT, one_line(&problems)),
         Refusal::State(reason) => ApiError::conflict(code::INVALID_STATE, reason),
     }
 }

@@ -455,7 +455,7 @@ impl BulkOut {
                     status: None,
                     error: Some(BulkErrorOut {
                         error_code: e.code(),
-                        error_description: describe(&e),
+                        error_description: e.description(),
                     }),
                 },
                 Err(e) => return Err(e),
@@ -467,17 +467,5 @@ impl BulkOut {
             failed,
             results: out,
         })
-    }
-}
-
-/// A refusal in one sentence: field problems name their fields.
-fn describe(e: &ApiError) -> String {
-    match e {
-        ApiError::Validation(problems) => problems
-            .iter()
-            .map(|p| format!("{}: {}", p.field, p.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
     }
 }
