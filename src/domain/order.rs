@@ -30,6 +30,8 @@ use super::text::is_blank;
 use super::validate::{FieldError, Problems};
 
 pub const MAX_LINES: usize = 1000;
+/// Longest order line `sku` (and a warehouse request's reference to one).
+pub const MAX_SKU: usize = 60;
 
 /// Which API created an order; decides the id format and nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -793,7 +795,7 @@ impl ShippingDetails {
 
 impl OrderLine {
     fn validate(&self, at: &str, p: &mut Problems) {
-        p.required_text(&format!("{at}.sku"), self.sku.as_deref(), 60);
+        p.required_text(&format!("{at}.sku"), self.sku.as_deref(), MAX_SKU);
         p.max_len(
             &format!("{at}.description"),
             self.description.as_deref(),

@@ -21,8 +21,6 @@ pub const MAX_RECORDS: usize = 100;
 pub const MAX_SHIPPING_TEXT: usize = 50;
 pub const MAX_SERVICE_NAME: usize = 64;
 pub const MAX_REASON: usize = 255;
-/// As an order line's `sku`.
-pub const MAX_SKU: usize = 60;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -143,7 +141,11 @@ impl Move {
                 if l.quantity < 1 {
                     p.add(format!("lines[{i}].quantity"), "must be at least 1");
                 }
-                p.max_len(&format!("lines[{i}].sku"), l.sku.as_deref(), MAX_SKU);
+                p.max_len(
+                    &format!("lines[{i}].sku"),
+                    l.sku.as_deref(),
+                    super::order::MAX_SKU,
+                );
                 if l.line_id.is_some_and(|id| id < 0) {
                     p.add(format!("lines[{i}].lineId"), "must not be negative");
                 }
