@@ -28,8 +28,10 @@ pub async fn run(store: Arc<dyn OrderStore>, settings: WebhookSettings) {
             return;
         }
     };
-    let _recorder = AbortOnDrop(tokio::spawn(record(store.clone(), recorded)));
-    let _purge = AbortOnDrop(tokio::spawn(purge(store, dispatcher.settings.keep)));
+    // Dropping the set (the dispatcher aborted) aborts the recorder and the purge with it.
+    let mut helpers = tokio::task::JoinSet::new();
+    helpers.spawn(record(store.clone(), recorded));
+    helpers.spawn(purge(store, dispatcher.settings.keep));
     let slots_total = dispatcher.settings.concurrency.max(1);
     let slots = Arc::new(Semaphore::new(slots_total));
     loop {
@@ -115,14 +117,6 @@ async fn purge(store: Arc<dyn OrderStore>, keep: Duration) {
 
 /// Attempts one transaction records at most.
 const RECORD_BATCH: usize = 256;
-
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
 
 struct Dispatcher {
     store: Arc<dyn OrderStore>,
@@ -277,6 +271,11 @@ fn describe(error: reqwest::Error) -> String {
 
 /// `base * 2^(attempt-1)`, at most `retry_max`, then a random point in its upper half: retries
 /// of many deliveries that failed together spread out instead of arriving together.
+///
+/// A formula, not a retry crate (backon, backoff): those drive a loop inside one process, while
+/// here the schedule lives in the outbox row (`attempts`, `next_attempt_at`), survives restarts
+/// and is resumed by whichever process leases the delivery next, so only the n-th delay is
+/// needed.
 pub fn backoff(settings: &WebhookSettings, attempt: u32) -> Duration {
     let doubled = settings
         .retry_base
